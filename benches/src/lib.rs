@@ -1,0 +1,1 @@
+//! Benchmarks for availsim live in `benches/`; this crate holds no code.

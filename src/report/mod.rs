@@ -1,0 +1,293 @@
+//! The report of a run (SPEC §5) and its writers.
+
+pub mod text;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::model::Model;
+use crate::scenario::HOURS_PER_YEAR;
+use crate::sim::Outcome;
+use crate::stats::quantile;
+
+/// Everything a run reports; serialized as `report.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Scenario name.
+    pub scenario: String,
+    /// availsim version that produced the report.
+    pub version: String,
+    /// Run settings and cost.
+    pub simulation: SimulationInfo,
+    /// Availability over [warmup, horizon].
+    pub availability: Availability,
+    /// System down time scaled to a year.
+    pub downtime_hours_per_year: Downtime,
+    /// Outages.
+    pub outages: Outages,
+    /// Time to first system failure from all up.
+    pub first_failure: FirstFailure,
+    /// Request success (balancers); null without balancers.
+    pub requests: Option<Requests>,
+    /// Objectives met.
+    pub objectives: Vec<Objective>,
+    /// Per instance availability and down-time share.
+    pub components: Vec<ComponentStat>,
+    /// The A(t) grid.
+    pub transient: Transient,
+    /// The analytic cross-check.
+    pub analytic: Analytic,
+}
+
+/// Run settings and cost. `threads`, `wall_seconds` and `events_per_second`
+/// vary between runs; everything else is determined by the scenario and seed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimulationInfo {
+    /// Replications run.
+    pub replications: u64,
+    /// Simulated hours per replication.
+    pub horizon_hours: f64,
+    /// Hours before statistics start.
+    pub warmup_hours: f64,
+    /// Seed of the random streams.
+    pub seed: u64,
+    /// Threads used.
+    pub threads: usize,
+    /// State changes processed.
+    pub events: u64,
+    /// Wall-clock seconds of the simulation.
+    pub wall_seconds: f64,
+    /// `events / wall_seconds`.
+    pub events_per_second: f64,
+}
+
+/// Availability: mean of the per-replication up fraction.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Availability {
+    /// Mean.
+    pub mean: f64,
+    /// Standard error of the mean.
+    pub std_error: f64,
+    /// 95% confidence interval (Student t), clamped to [0, 1].
+    pub ci95: [f64; 2],
+    /// −log10(1 − mean); null when the system was never down.
+    pub nines: Option<f64>,
+}
+
+/// Down time per year across replications.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Downtime {
+    /// Mean.
+    pub mean: f64,
+    /// 95% confidence interval of the mean.
+    pub ci95: [f64; 2],
+    /// Median replication.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+/// Outages overlapping the window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Outages {
+    /// Mean number per year.
+    pub per_year: f64,
+    /// Mean duration (clipped to the window); null without outages.
+    pub mean_duration_hours: Option<f64>,
+}
+
+/// Time to first system failure from all up, censored at the horizon.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FirstFailure {
+    /// Σ min(T, horizon) / failures: the sample mean when nothing is
+    /// censored, the exponential maximum-likelihood estimate otherwise;
+    /// null when no replication failed.
+    pub mttff_hours: Option<f64>,
+    /// Fraction of replications without a failure before the horizon.
+    pub censored_fraction: f64,
+}
+
+/// Time-weighted request success ratio.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Requests {
+    /// Mean ratio.
+    pub success_ratio: f64,
+    /// 95% confidence interval.
+    pub ci95: [f64; 2],
+}
+
+/// One availability objective.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Objective {
+    /// Target availability per window.
+    pub availability: f64,
+    /// Window length.
+    pub window_hours: f64,
+    /// Fraction of whole windows that met the target.
+    pub met_fraction: f64,
+}
+
+/// One instance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ComponentStat {
+    /// Instance name.
+    pub name: String,
+    /// Fraction of the window it was up.
+    pub availability: f64,
+    /// Fraction of system down time during which it was down.
+    pub downtime_share: f64,
+}
+
+/// Point availability A(t) on the grid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Transient {
+    /// Grid times.
+    pub time_hours: Vec<f64>,
+    /// Fraction of replications up at each time.
+    pub availability: Vec<f64>,
+}
+
+/// The analytic cross-check (SPEC §4).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Analytic {
+    /// `structure-function`, `ctmc`, `approximation`, or null.
+    pub method: Option<String>,
+    /// Whether the figures are exact.
+    pub exact: bool,
+    /// Steady-state availability.
+    pub steady_state: Option<f64>,
+    /// Expected availability over [warmup, horizon].
+    pub interval: Option<f64>,
+    /// Mean time to first system failure.
+    pub mttf_hours: Option<f64>,
+    /// `pass` or `fail` for exact methods.
+    pub verdict: Option<String>,
+    /// (simulated − exact) / standard error.
+    pub z: Option<f64>,
+}
+
+impl Report {
+    /// Builds the report of a finished run.
+    pub fn new(model: &Model, outcome: &Outcome) -> Report {
+        let sim = &model.simulation;
+        let t = &outcome.tally;
+        let reps = t.replications();
+        let window = sim.window();
+        let years = window / HOURS_PER_YEAR;
+        let d = &t.down;
+        let [d_lo, d_hi] = d.ci(0.95);
+        let mean = 1.0 - d.mean;
+        let mut sorted = t.down_values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let per_year = |x: f64| x * HOURS_PER_YEAR;
+        let share = |h: f64| {
+            if t.system_down_hours > 0.0 {
+                h / t.system_down_hours
+            } else {
+                0.0
+            }
+        };
+        Report {
+            scenario: model.name.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            simulation: SimulationInfo {
+                replications: reps,
+                horizon_hours: sim.horizon,
+                warmup_hours: sim.warmup,
+                seed: sim.seed,
+                threads: outcome.threads,
+                events: t.events,
+                wall_seconds: outcome.wall_seconds,
+                events_per_second: t.events as f64 / outcome.wall_seconds.max(1e-9),
+            },
+            availability: Availability {
+                mean,
+                std_error: d.std_error(),
+                ci95: [(1.0 - d_hi).clamp(0.0, 1.0), (1.0 - d_lo).clamp(0.0, 1.0)],
+                nines: (d.mean > 0.0).then(|| -d.mean.log10()),
+            },
+            downtime_hours_per_year: Downtime {
+                mean: per_year(d.mean),
+                ci95: [per_year(d_lo.max(0.0)), per_year(d_hi.min(1.0))],
+                p50: per_year(quantile(&sorted, 0.5)),
+                p90: per_year(quantile(&sorted, 0.9)),
+                p99: per_year(quantile(&sorted, 0.99)),
+            },
+            outages: Outages {
+                per_year: t.outages as f64 / (reps as f64 * years),
+                mean_duration_hours: (t.outages > 0)
+                    .then(|| t.system_down_hours / t.outages as f64),
+            },
+            first_failure: FirstFailure {
+                mttff_hours: (t.first_failures > 0)
+                    .then(|| t.first_failure_exposure / t.first_failures as f64),
+                censored_fraction: (reps - t.first_failures) as f64 / reps as f64,
+            },
+            requests: None,
+            objectives: Vec::new(),
+            components: model
+                .instances
+                .iter()
+                .enumerate()
+                .map(|(i, inst)| ComponentStat {
+                    name: inst.name.clone(),
+                    availability: 1.0 - t.instance_down_hours[i] / (reps as f64 * window),
+                    downtime_share: share(t.instance_share_hours[i]),
+                })
+                .collect(),
+            transient: Transient {
+                time_hours: sim.grid(),
+                availability: t
+                    .transient_up
+                    .iter()
+                    .map(|&u| u as f64 / reps as f64)
+                    .collect(),
+            },
+            analytic: Analytic::default(),
+        }
+    }
+
+    /// The report as pretty-printed JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a report always serializes");
+        s.push('\n');
+        s
+    }
+}
+
+/// Writes `contents` to `path` atomically: a temporary file in the same
+/// folder, flushed, then renamed over the target.
+///
+/// # Errors
+/// [`Error::Output`] when the folder or file cannot be written.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
+    let fail = |source| Error::Output {
+        file: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(fail)
+}

@@ -1,0 +1,183 @@
+//! The summary printed by `availsim run`: aligned, with units.
+
+use std::fmt::Write as _;
+
+use super::Report;
+use crate::model::dist::significant;
+
+/// A duration in hours with a readable unit (s, min, h, d, y) and three
+/// significant digits.
+pub fn human_hours(h: f64) -> String {
+    let (value, unit) = if h == 0.0 {
+        (0.0, "h")
+    } else if h < 1.0 / 60.0 {
+        (h * 3600.0, "s")
+    } else if h < 1.0 {
+        (h * 60.0, "min")
+    } else if h < 48.0 {
+        (h, "h")
+    } else if h < 2.0 * 8760.0 {
+        (h / 24.0, "d")
+    } else {
+        (h / 8760.0, "y")
+    };
+    format!("{} {unit}", significant(value, 3))
+}
+
+/// Digits after the point that make an availability meaningful given its
+/// standard error (two significant digits of the error, at least four).
+fn availability_decimals(se: f64) -> usize {
+    if se > 0.0 {
+        ((-se.log10()).floor() as i64 + 2).clamp(4, 12) as usize
+    } else {
+        6
+    }
+}
+
+/// The summary of one report, as printed on the terminal.
+pub fn summary(r: &Report, source: &str) -> String {
+    let mut o = String::new();
+    let s = &r.simulation;
+    let a = &r.availability;
+    let dec = availability_decimals(a.std_error);
+    let _ = writeln!(o, "{} — {}", r.scenario, source);
+    let warmup = if s.warmup_hours > 0.0 {
+        format!(" after a warmup of {}", human_hours(s.warmup_hours))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        o,
+        "  {} replications of {}{warmup}, seed {}, {} thread{}",
+        s.replications,
+        human_hours(s.horizon_hours),
+        s.seed,
+        s.threads,
+        if s.threads == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(o);
+    let nines = a
+        .nines
+        .map_or("no down time".to_string(), |n| format!("{n:.2} nines"));
+    row(
+        &mut o,
+        "availability",
+        format!("{:.dec$}", a.mean),
+        format!(
+            "95% CI [{:.dec$}, {:.dec$}]   {nines}",
+            a.ci95[0], a.ci95[1]
+        ),
+    );
+    let d = &r.downtime_hours_per_year;
+    row(
+        &mut o,
+        "down time per year",
+        human_hours(d.mean),
+        format!(
+            "95% CI [{}, {}]   p50 {}   p90 {}   p99 {}",
+            human_hours(d.ci95[0]),
+            human_hours(d.ci95[1]),
+            human_hours(d.p50),
+            human_hours(d.p90),
+            human_hours(d.p99)
+        ),
+    );
+    let mean_outage = r
+        .outages
+        .mean_duration_hours
+        .map_or("no outages".to_string(), |h| {
+            format!("mean duration {}", human_hours(h))
+        });
+    row(
+        &mut o,
+        "outages per year",
+        significant(r.outages.per_year, 3),
+        mean_outage,
+    );
+    let f = &r.first_failure;
+    row(
+        &mut o,
+        "time to first failure",
+        f.mttff_hours.map_or("none seen".to_string(), human_hours),
+        format!(
+            "{:.1}% of replications reached the horizon without one",
+            100.0 * f.censored_fraction
+        ),
+    );
+    let analytic = match (
+        &r.analytic.method,
+        r.analytic.interval.or(r.analytic.steady_state),
+    ) {
+        (Some(m), Some(v)) => format!("{m}: {v:.dec$}"),
+        _ => "no analytic check in this version".to_string(),
+    };
+    row(&mut o, "analytic", analytic, String::new());
+    top_contributors(&mut o, r);
+    let _ = writeln!(
+        o,
+        "\n  {} events in {:.3} s: {:.3e} events/s",
+        s.events, s.wall_seconds, s.events_per_second
+    );
+    o
+}
+
+fn row(o: &mut String, label: &str, value: String, detail: String) {
+    let _ = writeln!(o, "  {label:<22} {value:<14} {detail}").map(|_| ());
+    if o.ends_with(" \n") {
+        let trimmed = o.trim_end().len();
+        o.truncate(trimmed);
+        o.push('\n');
+    }
+}
+
+fn top_contributors(o: &mut String, r: &Report) {
+    let mut by_share: Vec<_> = r
+        .components
+        .iter()
+        .filter(|c| c.downtime_share > 0.0)
+        .collect();
+    if by_share.is_empty() {
+        return;
+    }
+    by_share.sort_by(|a, b| b.downtime_share.total_cmp(&a.downtime_share));
+    let width = by_share
+        .iter()
+        .take(5)
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let _ = writeln!(
+        o,
+        "\n  top down-time contributors (share of system down time while down)"
+    );
+    for c in by_share.iter().take(5) {
+        let _ = writeln!(
+            o,
+            "    {:<width$}  {:>6.1}%   availability {:.6}",
+            c.name,
+            100.0 * c.downtime_share,
+            c.availability
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_get_readable_units() {
+        assert_eq!(human_hours(0.5), "30 min");
+        assert_eq!(human_hours(0.001), "3.6 s");
+        assert_eq!(human_hours(8.0), "8 h");
+        assert_eq!(human_hours(87600.0), "10 y");
+        assert_eq!(human_hours(240.0), "10 d");
+    }
+
+    #[test]
+    fn decimals_follow_the_standard_error() {
+        assert_eq!(availability_decimals(1.2e-6), 7);
+        assert_eq!(availability_decimals(0.01), 4);
+    }
+}

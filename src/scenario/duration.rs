@@ -1,0 +1,150 @@
+//! Durations as written in scenarios: a number of hours, or a string with one
+//! unit (`ms`, `s`, `m`, `h`, `d`, `w`, `y`; 1 y = 8760 h).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+/// Hours in a year, as availsim counts them (365 days).
+pub const HOURS_PER_YEAR: f64 = 8760.0;
+
+const UNITS: [(&str, f64); 7] = [
+    ("ms", 1.0 / 3_600_000.0),
+    ("s", 1.0 / 3600.0),
+    ("m", 1.0 / 60.0),
+    ("h", 1.0),
+    ("d", 24.0),
+    ("w", 168.0),
+    ("y", HOURS_PER_YEAR),
+];
+
+/// A non-negative, finite duration in hours.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct Duration(pub f64);
+
+impl Duration {
+    /// The duration in hours.
+    pub fn hours(self) -> f64 {
+        self.0
+    }
+}
+
+/// Parses a duration: `"90s"`, `"2.5d"`, `"10y"` or a bare number of hours.
+///
+/// # Errors
+/// A message (lowercase, with the fix) when the text is not a finite,
+/// non-negative number with one known unit.
+pub fn parse_duration(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+        .unwrap_or(t.len());
+    let (number, unit) = (t[..split].trim(), t[split..].trim());
+    let factor = if unit.is_empty() {
+        1.0
+    } else {
+        match UNITS.iter().find(|(u, _)| *u == unit) {
+            Some((_, f)) => *f,
+            None => {
+                return Err(format!(
+                    "unknown unit `{unit}` in duration \"{text}\": use one of ms, s, m, h, d, w, y"
+                ))
+            }
+        }
+    };
+    let value: f64 = number.parse().map_err(|_| {
+        format!("invalid duration \"{text}\": expected a number and a unit, like \"90s\", \"8h\" or \"2.5d\"")
+    })?;
+    check_hours(value * factor, text)
+}
+
+fn check_hours(hours: f64, shown: &str) -> Result<f64, String> {
+    if !hours.is_finite() {
+        Err(format!("duration {shown} is not a finite number"))
+    } else if hours < 0.0 {
+        Err(format!(
+            "duration {shown} is negative: durations are zero or more"
+        ))
+    } else {
+        Ok(hours)
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DurationVisitor)
+    }
+}
+
+struct DurationVisitor;
+
+impl Visitor<'_> for DurationVisitor {
+    type Value = Duration;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a duration: a number of hours or a string like \"90s\", \"8h\", \"2.5d\"")
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
+        check_hours(v, &v.to_string())
+            .map(Duration)
+            .map_err(E::custom)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
+        self.visit_f64(v as f64)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
+        self.visit_f64(v as f64)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
+        parse_duration(v).map(Duration).map_err(E::custom)
+    }
+}
+
+impl JsonSchema for Duration {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A duration: a number of hours, or a number with one unit (ms, s, m, h, d, w, y; 1y = 8760h), e.g. \"90s\", \"2.5d\"",
+            "oneOf": [
+                { "type": "number", "minimum": 0 },
+                { "type": "string", "pattern": "^\\s*[0-9.eE+-]+\\s*(ms|s|m|h|d|w|y)?\\s*$" }
+            ]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_convert_to_hours() {
+        assert_eq!(parse_duration("90s").unwrap(), 0.025);
+        assert_eq!(parse_duration("2.5d").unwrap(), 60.0);
+        assert_eq!(parse_duration("10y").unwrap(), 87_600.0);
+        assert_eq!(parse_duration("30m").unwrap(), 0.5);
+        assert_eq!(parse_duration("1w").unwrap(), 168.0);
+        assert_eq!(parse_duration("3600000ms").unwrap(), 1.0);
+        assert_eq!(parse_duration("8").unwrap(), 8.0);
+        assert_eq!(parse_duration(" 1e3 h ").unwrap(), 1000.0);
+    }
+
+    #[test]
+    fn bad_durations_are_errors() {
+        for bad in [
+            "5x", "-3h", "h", "", "1e400h", "nanh", "inf", "5 min", "1..2h",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+}

@@ -1,0 +1,714 @@
+//! Loading a scenario: JSON text → raw serde structs → validated [`Model`].
+//!
+//! Each section (`simulation`, every component, the `system` tree) is checked
+//! on its own, so a file with several mistakes gets all of them reported at
+//! once, each with its JSON path and, where obvious, the fix.
+
+pub mod duration;
+mod entries;
+pub mod raw;
+mod system;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{Error, Issue};
+use crate::model::{Component, Dist, Instance, Model, Simulation};
+pub use duration::{parse_duration, Duration, HOURS_PER_YEAR};
+use raw::{DistKind, RawComponent, RawDist, RawFile, RawSimulation};
+
+/// Values given on the command line; they override the `simulation` block.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overrides {
+    /// `--horizon`, in hours.
+    pub horizon: Option<f64>,
+    /// `--replications`.
+    pub replications: Option<u64>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+}
+
+/// Most instances a scenario may define.
+pub const MAX_INSTANCES: u64 = 1_000_000;
+/// Most points of the A(t) grid.
+pub const MAX_TRANSIENT_POINTS: u64 = 100_000;
+/// Events per second per core assumed when refusing runs that cannot finish.
+const PLANNING_EVENTS_PER_SECOND: f64 = 2e7;
+/// Longest single-core run accepted, in seconds (30 days).
+const MAX_CPU_SECONDS: f64 = 30.0 * 86_400.0;
+/// Largest memory for per-replication results, in bytes.
+const MAX_RESULT_BYTES: f64 = 4.0 * 1024.0 * 1024.0 * 1024.0;
+
+/// Reads and validates a scenario file.
+///
+/// # Errors
+/// [`Error::Read`] when the file cannot be read, [`Error::Syntax`] for
+/// invalid JSON (with line and column), [`Error::Invalid`] with every
+/// problem found otherwise.
+pub fn load_file(path: &Path, overrides: &Overrides) -> Result<Model, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    load_bytes(&bytes, path, overrides)
+}
+
+/// Validates a scenario given as bytes; `path` names it in messages and
+/// gives the default scenario name.
+///
+/// # Errors
+/// As [`load_file`].
+pub fn load_bytes(bytes: &[u8], path: &Path, overrides: &Overrides) -> Result<Model, Error> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let (line, column) = line_column(bytes, e.valid_up_to());
+        Error::Syntax {
+            file: path.to_path_buf(),
+            line,
+            column,
+            message: "the file is not UTF-8 text".into(),
+        }
+    })?;
+    load_str(text, path, overrides)
+}
+
+/// Validates a scenario given as text.
+///
+/// # Errors
+/// As [`load_file`].
+pub fn load_str(text: &str, path: &Path, overrides: &Overrides) -> Result<Model, Error> {
+    let file = path.to_path_buf();
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::Syntax {
+        file: file.clone(),
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    })?;
+    if !value.is_object() {
+        return Err(invalid(
+            path,
+            Issue::new(
+                "",
+                format!("a scenario is a JSON object, got {}", kind_of(&value)),
+            )
+            .hint("start from one of the files in scenarios/, or run `availsim schema`"),
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let raw: RawFile = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| invalid(path, serde_issue("", &e)))?;
+    let mut loader = Loader::default();
+    let model = loader.load(raw, path, overrides);
+    match model {
+        Some(model) if loader.issues.is_empty() => Ok(model),
+        _ => Err(Error::Invalid {
+            file,
+            issues: loader.issues,
+        }),
+    }
+}
+
+fn invalid(path: &Path, issue: Issue) -> Error {
+    Error::Invalid {
+        file: path.to_path_buf(),
+        issues: vec![issue],
+    }
+}
+
+fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    (line, column)
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// The JSON type of a value, for messages.
+pub(crate) fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Joins a JSON path prefix and a suffix from serde (`a.b`, `[3]`).
+pub(crate) fn join_path(prefix: &str, suffix: &str) -> String {
+    match (prefix.is_empty(), suffix.is_empty() || suffix == ".") {
+        (_, true) => prefix.to_string(),
+        (true, false) => suffix.to_string(),
+        (false, false) if suffix.starts_with('[') => format!("{prefix}{suffix}"),
+        (false, false) => format!("{prefix}.{suffix}"),
+    }
+}
+
+/// Turns a serde error at `prefix` into an issue, with a did-you-mean hint
+/// for unknown fields and variants.
+fn serde_issue<E: std::fmt::Display>(prefix: &str, e: &serde_path_to_error::Error<E>) -> Issue {
+    let message = strip_position(&e.inner().to_string());
+    let issue = Issue::new(join_path(prefix, &e.path().to_string()), message.clone());
+    match suggest_from_message(&message) {
+        Some(s) => issue.hint(format!("did you mean `{s}`?")),
+        None => issue,
+    }
+}
+
+/// For "unknown field `x`, expected one of `a`, `b`": the closest of a, b.
+fn suggest_from_message(message: &str) -> Option<String> {
+    if !message.starts_with("unknown field") && !message.starts_with("unknown variant") {
+        return None;
+    }
+    let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    let (given, options) = quoted.split_first()?;
+    closest(given, options.iter().copied())
+}
+
+/// The candidate closest to `given`, when it is close enough to be a typo.
+pub(crate) fn closest<'a>(
+    given: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<String> {
+    candidates
+        .map(|c| (strsim::levenshtein(given, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3) && *d < c.len().max(given.len()))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+/// Deserializes one section, recording an issue on failure.
+fn section<T: DeserializeOwned>(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<T> {
+    match serde_path_to_error::deserialize(value) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            issues.push(serde_issue(path, &e));
+            None
+        }
+    }
+}
+
+/// Builds the model, collecting every issue found.
+#[derive(Default)]
+struct Loader {
+    issues: Vec<Issue>,
+    components: Vec<Component>,
+    instances: Vec<Instance>,
+    by_name: HashMap<String, usize>,
+    /// Components defined with errors: references to them are not reported
+    /// again as unknown.
+    broken: HashSet<String>,
+}
+
+impl Loader {
+    fn push(&mut self, issue: Issue) {
+        self.issues.push(issue);
+    }
+
+    fn load(&mut self, raw: RawFile, path: &Path, overrides: &Overrides) -> Option<Model> {
+        let name = self.name(raw.name, path);
+        let description = match raw.description {
+            None => None,
+            Some(Value::String(s)) => Some(s),
+            Some(v) => {
+                self.push(Issue::new(
+                    "description",
+                    format!("expected a string, got {}", kind_of(&v)),
+                ));
+                None
+            }
+        };
+        let simulation = self.simulation(raw.simulation, overrides);
+        match raw.components {
+            Some(entries) if !entries.0.is_empty() => {
+                for (name, value) in entries.0 {
+                    self.component(name, value);
+                }
+            }
+            Some(_) => {
+                self.push(Issue::new("components", "no components defined").hint(
+                    "add at least one, e.g. \"web\": {\"mtbf\": \"2000h\", \"mttr\": \"8h\"}",
+                ))
+            }
+            None => self.push(Issue::new("components", "missing field `components`").hint(
+                "add e.g. \"components\": {\"web\": {\"mtbf\": \"2000h\", \"mttr\": \"8h\"}}",
+            )),
+        }
+        self.not_yet("crews", raw.crews.map(|e| !e.0.is_empty()), "repair crews");
+        self.not_yet(
+            "common_cause",
+            raw.common_cause.map(|v| v != Value::Array(vec![])),
+            "common-cause outages",
+        );
+        self.not_yet(
+            "objectives",
+            raw.objectives.map(|v| v != Value::Array(vec![])),
+            "objectives",
+        );
+        let system = match raw.system {
+            Some(v) => system::parse(self, &v),
+            None => {
+                self.push(
+                    Issue::new("system", "missing field `system`")
+                        .hint("add the structure, e.g. \"system\": {\"parallel\": [\"web\"]}"),
+                );
+                None
+            }
+        };
+        let system = system?;
+        self.unused(&system);
+        let simulation = simulation?;
+        if !self.issues.is_empty() {
+            return None;
+        }
+        let model = Model {
+            name,
+            description,
+            source: path.display().to_string(),
+            simulation,
+            components: std::mem::take(&mut self.components),
+            instances: std::mem::take(&mut self.instances),
+            system,
+        };
+        self.size(&model);
+        Some(model)
+    }
+
+    /// Features of the format that this version cannot simulate yet: an
+    /// error, never a silent default.
+    fn not_yet(&mut self, key: &str, present: Option<bool>, what: &str) {
+        if present == Some(true) {
+            self.push(
+                Issue::new(
+                    key,
+                    format!("{what} are not supported by this version of availsim yet"),
+                )
+                .hint(format!("remove `{key}` to simulate without them")),
+            );
+        }
+    }
+
+    fn name(&mut self, raw: Option<Value>, path: &Path) -> String {
+        let fallback = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".into());
+        match raw {
+            None => sanitize(&fallback),
+            Some(Value::String(s)) if valid_name(&s) => s,
+            Some(Value::String(s)) => {
+                self.push(
+                    Issue::new("name", format!("invalid scenario name \"{s}\""))
+                        .hint("use letters, digits, '-', '_' and '.', not starting with '.': it names the output folder"),
+                );
+                s
+            }
+            Some(v) => {
+                self.push(Issue::new(
+                    "name",
+                    format!("expected a string, got {}", kind_of(&v)),
+                ));
+                fallback
+            }
+        }
+    }
+
+    fn simulation(&mut self, raw: Option<Value>, o: &Overrides) -> Option<Simulation> {
+        let raw: RawSimulation = match raw {
+            None => RawSimulation::default(),
+            Some(v) => section(v, "simulation", &mut self.issues)?,
+        };
+        let horizon = o.horizon.or(raw.horizon.map(Duration::hours));
+        let Some(horizon) = horizon else {
+            self.push(
+                Issue::new("simulation.horizon", "missing horizon")
+                    .hint("add \"simulation\": {\"horizon\": \"10y\"} or pass --horizon 10y"),
+            );
+            return None;
+        };
+        let mut ok = true;
+        if !(horizon > 0.0) {
+            self.push(Issue::new(
+                "simulation.horizon",
+                "the horizon must be positive",
+            ));
+            ok = false;
+        }
+        let warmup = raw.warmup.map_or(0.0, Duration::hours);
+        if ok && !(warmup < horizon) {
+            self.push(
+                Issue::new(
+                    "simulation.warmup",
+                    format!("warmup ({warmup} h) must be shorter than the horizon ({horizon} h)"),
+                )
+                .hint("statistics count from warmup to horizon"),
+            );
+            ok = false;
+        }
+        let replications = o.replications.or(raw.replications).unwrap_or(1000);
+        if replications < 2 {
+            self.push(
+                Issue::new(
+                    "simulation.replications",
+                    format!("replications must be at least 2, got {replications}"),
+                )
+                .hint("a confidence interval needs two or more replications"),
+            );
+            ok = false;
+        }
+        let points = raw.transient_points.unwrap_or(200);
+        if !(2..=MAX_TRANSIENT_POINTS).contains(&points) {
+            self.push(Issue::new(
+                "simulation.transient_points",
+                format!(
+                    "transient_points must be between 2 and {MAX_TRANSIENT_POINTS}, got {points}"
+                ),
+            ));
+            ok = false;
+        }
+        ok.then_some(Simulation {
+            horizon,
+            replications,
+            seed: o.seed.or(raw.seed).unwrap_or(0),
+            warmup,
+            transient_points: points as usize,
+        })
+    }
+
+    fn component(&mut self, name: String, value: Value) {
+        let path = format!("components.{name}");
+        if !valid_name(&name) || name.contains('.') {
+            self.push(
+                Issue::new(&path, format!("invalid component name \"{name}\"")).hint(
+                    "use letters, digits, '-' and '_'; instances are named name[i] by availsim",
+                ),
+            );
+            return;
+        }
+        if self.by_name.contains_key(&name) {
+            self.push(
+                Issue::new(&path, format!("component `{name}` is defined twice"))
+                    .hint("give each component a unique name"),
+            );
+            return;
+        }
+        self.broken.insert(name.clone());
+        let Some(raw) = section::<RawComponent>(value, &path, &mut self.issues) else {
+            return;
+        };
+        let count = raw.count.unwrap_or(1);
+        let total = self.instances.len() as u64 + count;
+        if count == 0 || total > MAX_INSTANCES {
+            self.push(Issue::new(
+                format!("{path}.count"),
+                format!("count must be between 1 and {MAX_INSTANCES} (all components together), got {count}"),
+            ));
+            return;
+        }
+        if raw.crew.is_some() {
+            self.push(
+                Issue::new(
+                    format!("{path}.crew"),
+                    "repair crews are not supported by this version of availsim yet",
+                )
+                .hint("remove `crew`: every repair then starts at once"),
+            );
+        }
+        let failure = self.dist_pair(&path, ("mtbf", raw.mtbf), ("failure", raw.failure));
+        let repair = self.dist_pair(&path, ("mttr", raw.mttr), ("repair", raw.repair));
+        let (Some(failure), Some(repair)) = (failure, repair) else {
+            return;
+        };
+        let index = self.components.len();
+        let first = self.instances.len();
+        self.broken.remove(&name);
+        self.by_name.insert(name.clone(), index);
+        for i in 0..count as usize {
+            self.instances.push(Instance {
+                name: if count == 1 {
+                    name.clone()
+                } else {
+                    format!("{name}[{i}]")
+                },
+                component: index,
+                failure: failure.clone(),
+                repair: repair.clone(),
+            });
+        }
+        self.components.push(Component {
+            name,
+            count: count as usize,
+            first,
+        });
+    }
+
+    /// One of the shorthand mean (`mtbf`/`mttr`) or a distribution.
+    fn dist_pair(
+        &mut self,
+        path: &str,
+        (short, mean): (&str, Option<Duration>),
+        (long, dist): (&str, Option<RawDist>),
+    ) -> Option<Dist> {
+        match (mean, dist) {
+            (Some(_), Some(_)) => {
+                self.push(
+                    Issue::new(
+                        format!("{path}.{long}"),
+                        format!("both `{short}` and `{long}` are given"),
+                    )
+                    .hint(format!(
+                        "keep one: `{short}` is an exponential with that mean"
+                    )),
+                );
+                None
+            }
+            (Some(m), None) => {
+                self.checked(&format!("{path}.{short}"), Dist::exponential(m.hours()))
+            }
+            (None, Some(d)) => build_dist(&d, &format!("{path}.{long}"), &mut self.issues),
+            (None, None) => {
+                let example = if short == "mtbf" { "2000h" } else { "8h" };
+                self.push(
+                    Issue::new(path, format!("missing `{short}` or `{long}`"))
+                        .hint(format!("add e.g. \"{short}\": \"{example}\", or \"{long}\": {{\"dist\": \"weibull\", \"shape\": 1.5, \"mean\": \"{example}\"}}")),
+                );
+                None
+            }
+        }
+    }
+
+    fn checked(&mut self, path: &str, d: Result<Dist, String>) -> Option<Dist> {
+        d.map_err(|m| self.push(Issue::new(path, m))).ok()
+    }
+
+    /// Every instance must appear in the system: an unused one is almost
+    /// always a typo or a forgotten edit.
+    fn unused(&mut self, system: &crate::model::Node) {
+        let mut used = vec![false; self.instances.len()];
+        system.for_each_instance(&mut |i| used[i] = true);
+        for c in &self.components {
+            let unused: Vec<&str> = (c.first..c.first + c.count)
+                .filter(|&i| !used[i])
+                .map(|i| self.instances[i].name.as_str())
+                .collect();
+            if unused.is_empty() {
+                continue;
+            }
+            let what = if c.count == 1 {
+                format!("component `{}` is not used in `system`", c.name)
+            } else {
+                format!(
+                    "instances {} of `{}` are not used in `system`",
+                    unused.join(", "),
+                    c.name
+                )
+            };
+            self.issues.push(
+                Issue::new(format!("components.{}", c.name), what)
+                    .hint("use it in `system`, or remove it (or lower its count)"),
+            );
+        }
+    }
+
+    /// Refuses runs that could not finish, saying how long they would take.
+    fn size(&mut self, model: &Model) {
+        let sim = &model.simulation;
+        let cycles: f64 = model
+            .instances
+            .iter()
+            .map(|i| sim.horizon / (i.failure.mean() + i.repair.mean()))
+            .sum();
+        let events = 2.0 * cycles * sim.replications as f64;
+        let seconds = events / PLANNING_EVENTS_PER_SECOND;
+        if seconds > MAX_CPU_SECONDS {
+            self.push(
+                Issue::new(
+                    "simulation",
+                    format!(
+                        "this run would process about {events:.1e} events: about {} of CPU time at {PLANNING_EVENTS_PER_SECOND:.0e} events per second",
+                        human_seconds(seconds)
+                    ),
+                )
+                .hint("lower simulation.replications or simulation.horizon (or --replications, --horizon)"),
+            );
+        }
+        let bytes = 8.0 * sim.replications as f64;
+        if bytes > MAX_RESULT_BYTES {
+            self.push(
+                Issue::new(
+                    "simulation.replications",
+                    format!(
+                        "{} replications need {:.1} GiB for per-replication results",
+                        sim.replications,
+                        bytes / 1024f64.powi(3)
+                    ),
+                )
+                .hint("use fewer replications per run, or split the study into several runs"),
+            );
+        }
+    }
+}
+
+fn human_seconds(s: f64) -> String {
+    let days = s / 86_400.0;
+    if days >= 365.0 {
+        format!("{:.1} years", days / 365.0)
+    } else {
+        format!("{days:.0} days")
+    }
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('.')
+        && s.len() <= 200
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+fn sanitize(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim_start_matches('.').to_string();
+    if cleaned.is_empty() {
+        "scenario".into()
+    } else {
+        cleaned
+    }
+}
+
+/// Builds a distribution from its raw form, checking that exactly the
+/// parameters of its kind are given.
+fn build_dist(raw: &RawDist, path: &str, issues: &mut Vec<Issue>) -> Option<Dist> {
+    let kind = raw.dist;
+    let given: [(&str, bool); 11] = [
+        ("mean", raw.mean.is_some()),
+        ("shape", raw.shape.is_some()),
+        ("scale", raw.scale.is_some()),
+        ("cv", raw.cv.is_some()),
+        ("mu", raw.mu.is_some()),
+        ("sigma", raw.sigma.is_some()),
+        ("sd", raw.sd.is_some()),
+        ("min", raw.min.is_some()),
+        ("max", raw.max.is_some()),
+        ("value", raw.value.is_some()),
+        ("samples", raw.samples.is_some()),
+    ];
+    let (allowed, takes): (&[&str], &str) = match kind {
+        DistKind::Exponential => (&["mean"], "mean"),
+        DistKind::Weibull => (&["shape", "scale", "mean"], "shape and one of scale, mean"),
+        DistKind::Lognormal => (
+            &["mean", "cv", "mu", "sigma"],
+            "mean and cv, or mu and sigma",
+        ),
+        DistKind::Gamma => (&["shape", "scale", "mean"], "shape and one of scale, mean"),
+        DistKind::Normal => (&["mean", "sd"], "mean and sd"),
+        DistKind::Uniform => (&["min", "max"], "min and max"),
+        DistKind::Deterministic => (&["value"], "value"),
+        DistKind::Empirical => (&["samples"], "samples"),
+    };
+    let name = kind.name();
+    let before = issues.len();
+    for (field, present) in given {
+        if present && !allowed.contains(&field) {
+            issues.push(
+                Issue::new(
+                    format!("{path}.{field}"),
+                    format!("`{field}` does not apply to a {name} distribution"),
+                )
+                .hint(format!("{name} takes {takes}")),
+            );
+        }
+    }
+    let h = |d: Option<Duration>| d.map(Duration::hours);
+    let missing = |what: &str| {
+        Issue::new(path, format!("a {name} distribution needs {what}"))
+            .hint(format!("{name} takes {takes}"))
+    };
+    let built = match kind {
+        DistKind::Exponential => match h(raw.mean) {
+            Some(m) => Dist::exponential(m),
+            None => return push_none(issues, missing("`mean`")),
+        },
+        DistKind::Weibull | DistKind::Gamma => {
+            let Some(shape) = raw.shape else {
+                return push_none(issues, missing("`shape`"));
+            };
+            match (h(raw.scale), h(raw.mean), kind) {
+                (Some(_), Some(_), _) => {
+                    return push_none(
+                        issues,
+                        Issue::new(path, "give one of `scale` and `mean`, not both"),
+                    )
+                }
+                (None, None, _) => return push_none(issues, missing("`scale` or `mean`")),
+                (Some(s), None, DistKind::Weibull) => Dist::weibull(shape, s),
+                (None, Some(m), DistKind::Weibull) => Dist::weibull_mean(shape, m),
+                (Some(s), None, _) => Dist::gamma(shape, s),
+                (None, Some(m), _) => {
+                    if shape > 0.0 {
+                        Dist::gamma(shape, m / shape)
+                    } else {
+                        Dist::gamma(shape, m)
+                    }
+                }
+            }
+        }
+        DistKind::Lognormal => match (h(raw.mean), raw.cv, raw.mu, raw.sigma) {
+            (Some(m), Some(cv), None, None) => Dist::lognormal_mean_cv(m, cv),
+            (None, None, Some(mu), Some(sigma)) => Dist::lognormal(mu, sigma),
+            _ => {
+                if issues.len() == before {
+                    issues.push(missing("either `mean` and `cv`, or `mu` and `sigma`"));
+                }
+                return None;
+            }
+        },
+        DistKind::Normal => match (h(raw.mean), h(raw.sd)) {
+            (Some(m), Some(sd)) => Dist::normal(m, sd),
+            _ => return push_none(issues, missing("`mean` and `sd`")),
+        },
+        DistKind::Uniform => match (h(raw.min), h(raw.max)) {
+            (Some(lo), Some(hi)) => Dist::uniform(lo, hi),
+            _ => return push_none(issues, missing("`min` and `max`")),
+        },
+        DistKind::Deterministic => match h(raw.value) {
+            Some(v) => Dist::deterministic(v),
+            None => return push_none(issues, missing("`value`")),
+        },
+        DistKind::Empirical => match &raw.samples {
+            Some(s) => Dist::empirical(s.iter().map(|d| d.hours()).collect()),
+            None => return push_none(issues, missing("`samples`")),
+        },
+    };
+    match built {
+        Ok(d) if issues.len() == before => Some(d),
+        Ok(_) => None,
+        Err(m) => push_none(
+            issues,
+            Issue::new(path, format!("invalid {name} distribution: {m}")),
+        ),
+    }
+}
+
+fn push_none<T>(issues: &mut Vec<Issue>, issue: Issue) -> Option<T> {
+    issues.push(issue);
+    None
+}

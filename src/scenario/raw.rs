@@ -1,0 +1,251 @@
+//! Serde structs that mirror the scenario JSON as written (SPEC §2).
+//!
+//! Nothing here is checked beyond types and field names; `validate` turns
+//! these into the [`crate::model::Model`]. The JSON Schema printed by
+//! `availsim schema` is derived from the same structs.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::duration::Duration;
+use super::entries::Entries;
+
+/// The top level of a scenario file. Sections are kept as raw JSON so that
+/// each one is checked on its own and every problem is reported.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFile {
+    /// Lets editors find the schema; ignored.
+    #[serde(rename = "$schema")]
+    #[allow(dead_code)]
+    pub schema: Option<Value>,
+    pub name: Option<Value>,
+    pub description: Option<Value>,
+    pub simulation: Option<Value>,
+    pub components: Option<Entries>,
+    pub crews: Option<Entries>,
+    pub common_cause: Option<Value>,
+    pub system: Option<Value>,
+    pub objectives: Option<Value>,
+}
+
+/// The `simulation` block.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulation {
+    /// Simulated time per replication, e.g. "10y". Required here or as --horizon.
+    pub horizon: Option<Duration>,
+    /// Number of independent histories (default 1000, at least 2).
+    pub replications: Option<u64>,
+    /// Seed of the random streams (default 0).
+    pub seed: Option<u64>,
+    /// Statistics count from `warmup` to `horizon` (default 0).
+    pub warmup: Option<Duration>,
+    /// Points of the A(t) grid from warmup to horizon, both included (default 200).
+    pub transient_points: Option<u64>,
+}
+
+/// One entry of `components`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawComponent {
+    /// Number of identical, independent instances (default 1).
+    pub count: Option<u64>,
+    /// Mean time between failures: exponential failures with this mean.
+    pub mtbf: Option<Duration>,
+    /// Mean time to repair: exponential repairs with this mean.
+    pub mttr: Option<Duration>,
+    /// Time-to-failure distribution, instead of `mtbf`.
+    pub failure: Option<RawDist>,
+    /// Repair-time distribution, instead of `mttr`.
+    pub repair: Option<RawDist>,
+    /// Repair crew; without it every repair starts at once.
+    pub crew: Option<String>,
+}
+
+/// Kinds of distribution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DistKind {
+    /// `mean`.
+    Exponential,
+    /// `shape` and one of `scale`, `mean`.
+    Weibull,
+    /// `mean` and `cv`, or `mu` and `sigma` of ln(hours).
+    Lognormal,
+    /// `shape` and one of `scale`, `mean`.
+    Gamma,
+    /// `mean`, `sd`; truncated at zero.
+    Normal,
+    /// `min`, `max`.
+    Uniform,
+    /// `value`.
+    Deterministic,
+    /// `samples`, drawn uniformly with replacement.
+    Empirical,
+}
+
+impl DistKind {
+    /// The name as written in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            DistKind::Exponential => "exponential",
+            DistKind::Weibull => "weibull",
+            DistKind::Lognormal => "lognormal",
+            DistKind::Gamma => "gamma",
+            DistKind::Normal => "normal",
+            DistKind::Uniform => "uniform",
+            DistKind::Deterministic => "deterministic",
+            DistKind::Empirical => "empirical",
+        }
+    }
+}
+
+/// A distribution as written: `{"dist": KIND, ...parameters}`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDist {
+    /// The kind of distribution.
+    pub dist: DistKind,
+    /// Mean (exponential, weibull, lognormal, gamma; the untruncated mean for normal).
+    pub mean: Option<Duration>,
+    /// Shape (weibull, gamma).
+    pub shape: Option<f64>,
+    /// Scale (weibull, gamma).
+    pub scale: Option<Duration>,
+    /// Coefficient of variation (lognormal, with `mean`).
+    pub cv: Option<f64>,
+    /// Mean of ln(hours) (lognormal, with `sigma`).
+    pub mu: Option<f64>,
+    /// Standard deviation of ln(hours) (lognormal, with `mu`).
+    pub sigma: Option<f64>,
+    /// Standard deviation (normal).
+    pub sd: Option<Duration>,
+    /// Lower bound (uniform).
+    pub min: Option<Duration>,
+    /// Upper bound (uniform).
+    pub max: Option<Duration>,
+    /// The fixed duration (deterministic).
+    pub value: Option<Duration>,
+    /// Observed durations (empirical).
+    pub samples: Option<Vec<Duration>>,
+}
+
+/// One entry of `crews`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCrew {
+    /// At most this many repairs of the crew's components run at once.
+    pub size: u64,
+}
+
+/// One entry of `common_cause`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommonCause {
+    /// Name of the outage process.
+    pub name: String,
+    /// Instances held down while the outage lasts.
+    pub affects: Vec<String>,
+    /// Mean time between outages (exponential).
+    pub mtbf: Option<Duration>,
+    /// Mean outage duration (exponential).
+    pub mttr: Option<Duration>,
+    /// Time-between-outages distribution, instead of `mtbf`.
+    pub failure: Option<RawDist>,
+    /// Outage-duration distribution, instead of `mttr`.
+    pub repair: Option<RawDist>,
+}
+
+/// One entry of `objectives`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawObjective {
+    /// Target availability in each window, e.g. 0.9995.
+    pub availability: f64,
+    /// Window length, e.g. "30d".
+    pub window: Duration,
+}
+
+/// A node of `system`, for the schema only: nodes are parsed by hand so that
+/// a wrong node gets a precise message instead of "no variant matched".
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum SchemaNode {
+    /// A component instance, or a group spliced into a list.
+    Name(String),
+    /// Up when every child is up.
+    Series {
+        /// The children.
+        series: Vec<SchemaNode>,
+    },
+    /// Up when at least one child is up.
+    Parallel {
+        /// The children.
+        parallel: Vec<SchemaNode>,
+    },
+    /// Up when at least k children are up.
+    KOfN {
+        /// `{"k": k, "of": [nodes]}`.
+        k_of_n: SchemaKOfN,
+    },
+    /// Primary/backup with failover.
+    Standby {
+        /// The standby settings.
+        standby: Value,
+    },
+    /// Load balancer in front of a pool.
+    Balancer {
+        /// The balancer settings.
+        balancer: Value,
+    },
+}
+
+/// The body of a `k_of_n` node.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct SchemaKOfN {
+    /// How many children must be up.
+    pub k: u64,
+    /// The children.
+    pub of: Vec<SchemaNode>,
+}
+
+/// A whole scenario, for the schema only.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "availsim scenario")]
+#[allow(dead_code)]
+pub struct SchemaScenario {
+    /// Name of the scenario; outputs go to OUT/<name>/ (default: the file name).
+    pub name: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Horizon, replications, seed, warmup, transient grid.
+    pub simulation: Option<RawSimulation>,
+    /// Components by name.
+    pub components: indexmap_like::Map<RawComponent>,
+    /// Repair crews by name.
+    pub crews: Option<indexmap_like::Map<RawCrew>>,
+    /// Independent outage processes that hold several instances down.
+    pub common_cause: Option<Vec<RawCommonCause>>,
+    /// The system structure: one node.
+    pub system: SchemaNode,
+    /// Availability targets per window.
+    pub objectives: Option<Vec<RawObjective>>,
+}
+
+/// A string-keyed map, for the schema.
+pub mod indexmap_like {
+    /// A JSON object with arbitrary keys.
+    pub type Map<T> = std::collections::BTreeMap<String, T>;
+}
+
+/// The JSON Schema of the scenario format, pretty-printed.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(SchemaScenario);
+    serde_json::to_string_pretty(&schema).expect("a schema always serializes")
+}

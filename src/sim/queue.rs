@@ -1,0 +1,149 @@
+//! The event queue: an indexed binary min-heap with one slot per event
+//! source (each instance has exactly one pending event: its next failure or
+//! its repair completion).
+//!
+//! Events are totally ordered by time, then by the sequence number given
+//! when they were scheduled, so simultaneous events (deterministic
+//! distributions) fire in the order they were scheduled. Times are never
+//! negative, so their IEEE bit patterns order like the numbers and one
+//! integer comparison suffices.
+
+/// One pending event.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    /// `(time.to_bits() as u128) << 64 | seq`: the total order.
+    key: u128,
+    slot: u32,
+}
+
+#[inline]
+fn key(time: f64, seq: u64) -> u128 {
+    debug_assert!(time >= 0.0, "event times are never negative");
+    ((time.to_bits() as u128) << 64) | seq as u128
+}
+
+/// Indexed min-heap of slots keyed by (time, sequence).
+#[derive(Clone, Debug, Default)]
+pub struct EventQueue {
+    heap: Vec<Entry>,
+    /// Position of each slot in `heap`.
+    pos: Vec<u32>,
+}
+
+impl EventQueue {
+    /// Rebuilds the queue from one `(time, seq)` per slot, slot i first.
+    pub fn rebuild(&mut self, keys: impl Iterator<Item = (f64, u64)>) {
+        self.heap.clear();
+        self.heap
+            .extend(keys.enumerate().map(|(slot, (t, s))| Entry {
+                key: key(t, s),
+                slot: slot as u32,
+            }));
+        self.pos.clear();
+        self.pos.extend(0..self.heap.len() as u32);
+        for i in (0..self.heap.len() / 2).rev() {
+            self.sift_down(i);
+        }
+    }
+
+    /// The earliest event: its time and slot.
+    #[inline]
+    pub fn peek(&self) -> (f64, usize) {
+        let e = self.heap[0];
+        (f64::from_bits((e.key >> 64) as u64), e.slot as usize)
+    }
+
+    /// Reschedules the earliest event's slot to `(time, seq)`.
+    #[inline]
+    pub fn replace_top(&mut self, time: f64, seq: u64) {
+        self.heap[0].key = key(time, seq);
+        self.sift_down(0);
+    }
+
+    /// Reschedules any slot to `(time, seq)`.
+    pub fn update(&mut self, slot: usize, time: f64, seq: u64) {
+        let i = self.pos[slot] as usize;
+        let old = self.heap[i].key;
+        let new = key(time, seq);
+        self.heap[i].key = new;
+        if new < old {
+            self.sift_up(i);
+        } else {
+            self.sift_down(i);
+        }
+    }
+
+    #[inline]
+    fn sift_down(&mut self, mut i: usize) {
+        let n = self.heap.len();
+        let e = self.heap[i];
+        loop {
+            let l = 2 * i + 1;
+            if l >= n {
+                break;
+            }
+            let r = l + 1;
+            let c = if r < n && self.heap[r].key < self.heap[l].key {
+                r
+            } else {
+                l
+            };
+            if self.heap[c].key >= e.key {
+                break;
+            }
+            self.heap[i] = self.heap[c];
+            self.pos[self.heap[i].slot as usize] = i as u32;
+            i = c;
+        }
+        self.heap[i] = e;
+        self.pos[e.slot as usize] = i as u32;
+    }
+
+    fn sift_up(&mut self, mut i: usize) {
+        let e = self.heap[i];
+        while i > 0 {
+            let p = (i - 1) / 2;
+            if self.heap[p].key <= e.key {
+                break;
+            }
+            self.heap[i] = self.heap[p];
+            self.pos[self.heap[i].slot as usize] = i as u32;
+            i = p;
+        }
+        self.heap[i] = e;
+        self.pos[e.slot as usize] = i as u32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pops_in_time_then_sequence_order() {
+        let mut q = EventQueue::default();
+        let times = [5.0, 1.0, 3.0, 1.0, f64::INFINITY, 0.0];
+        q.rebuild(times.iter().enumerate().map(|(i, &t)| (t, i as u64)));
+        let mut seen = Vec::new();
+        let mut seq = 100;
+        for _ in 0..5 {
+            let (t, slot) = q.peek();
+            seen.push((t, slot));
+            q.replace_top(f64::INFINITY, seq);
+            seq += 1;
+        }
+        assert_eq!(seen, vec![(0.0, 5), (1.0, 1), (1.0, 3), (3.0, 2), (5.0, 0)]);
+    }
+
+    #[test]
+    fn update_moves_slots_both_ways() {
+        let mut q = EventQueue::default();
+        q.rebuild((0..10).map(|i| (i as f64, i as u64)));
+        q.update(7, 0.5, 20);
+        assert_eq!(q.peek(), (0.0, 0));
+        q.update(0, 100.0, 21);
+        assert_eq!(q.peek(), (0.5, 7));
+        q.update(7, 50.0, 22);
+        assert_eq!(q.peek(), (1.0, 1));
+    }
+}
