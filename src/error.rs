@@ -56,12 +56,12 @@ impl fmt::Display for Issue {
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read.
-    #[error("{}: cannot read: {source}", file.display())]
+    #[error("{}: cannot read: {cause}", file.display())]
     Read {
         /// The file.
         file: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A file is not valid JSON.
     #[error("{}:{line}:{column}: invalid JSON: {message}", file.display())]
@@ -87,12 +87,12 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// An output file could not be written.
-    #[error("{}: cannot write: {source}", file.display())]
+    #[error("{}: cannot write: {cause}", file.display())]
     Output {
         /// The file.
         file: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 

@@ -5,7 +5,7 @@
 //! not depend on how the work was split.
 
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, StudentsT};
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 /// Count, mean and sum of squared deviations (Welford; Chan et al. merge).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -68,14 +68,56 @@ impl Moments {
     }
 }
 
-/// The `p` quantile of Student's t with n − 1 degrees of freedom (the normal
-/// quantile when n is very large).
+/// The `p` quantile (0.5 ≤ p < 1) of Student's t with n − 1 degrees of
+/// freedom.
+///
+/// statrs' `StudentsT::inverse_cdf` does not return for some degrees of
+/// freedom, so the quantile is found by bisection on its (reliable) CDF; above
+/// 10⁵ degrees of freedom the Cornish–Fisher expansion around the normal
+/// quantile is accurate to better than 1e-12.
 pub fn t_quantile(p: f64, n: u64) -> f64 {
     let df = n.saturating_sub(1).max(1) as f64;
-    match StudentsT::new(0.0, 1.0, df) {
-        Ok(t) => t.inverse_cdf(p),
+    if df > 1e5 {
+        return cornish_fisher(normal_quantile(p), df);
+    }
+    let Ok(t) = StudentsT::new(0.0, 1.0, df) else {
+        return f64::NAN;
+    };
+    let mut hi = 1.0;
+    while t.cdf(hi) < p && hi < 1e12 {
+        hi *= 2.0;
+    }
+    let mut lo = 0.0;
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if t.cdf(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo <= 1e-14 * hi {
+            break;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// The standard normal quantile.
+pub fn normal_quantile(p: f64) -> f64 {
+    match Normal::new(0.0, 1.0) {
+        Ok(n) => n.inverse_cdf(p),
         Err(_) => f64::NAN,
     }
+}
+
+/// Student's t quantile from the normal quantile z for large df (Abramowitz
+/// & Stegun 26.7.5).
+fn cornish_fisher(z: f64, df: f64) -> f64 {
+    let (z2, z3) = (z * z, z * z * z);
+    let (z5, z7) = (z3 * z2, z3 * z2 * z2);
+    z + (z3 + z) / (4.0 * df)
+        + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * df * df)
+        + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * df * df * df)
 }
 
 /// The `p` quantile of sorted values, by linear interpolation between order
@@ -123,6 +165,10 @@ mod tests {
         assert!((t_quantile(0.975, 11) - 2.228139).abs() < 1e-5);
         assert!((t_quantile(0.975, 1_000_001) - 1.959966).abs() < 1e-5);
         assert!((t_quantile(0.9995, 31) - 3.645959).abs() < 1e-4);
+        assert!((t_quantile(0.975, 2) - 12.706205).abs() < 1e-5);
+        assert!((t_quantile(0.975, 3) - 4.302653).abs() < 1e-5);
+        assert!((t_quantile(0.975, 100_001) - 1.959986).abs() < 1e-5);
+        assert!((t_quantile(0.9995, 1_000_000_000) - 3.290527).abs() < 1e-5);
     }
 
     #[test]

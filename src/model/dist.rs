@@ -183,7 +183,7 @@ impl Dist {
     /// # Errors
     /// When min > max or max is zero.
     pub fn uniform(min: f64, max: f64) -> Result<Dist, String> {
-        if !(min <= max) {
+        if min.is_nan() || min > max {
             return Err(format!("min ({min}) must not exceed max ({max})"));
         }
         positive("max", max)?;

@@ -266,9 +266,9 @@ impl Report {
 /// # Errors
 /// [`Error::Output`] when the folder or file cannot be written.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
-    let fail = |source| Error::Output {
+    let fail = |cause| Error::Output {
         file: path.to_path_buf(),
-        source,
+        cause,
     };
     let dir = path
         .parent()

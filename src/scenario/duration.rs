@@ -11,14 +11,16 @@ use serde::Deserialize;
 /// Hours in a year, as availsim counts them (365 days).
 pub const HOURS_PER_YEAR: f64 = 8760.0;
 
-const UNITS: [(&str, f64); 7] = [
-    ("ms", 1.0 / 3_600_000.0),
-    ("s", 1.0 / 3600.0),
-    ("m", 1.0 / 60.0),
-    ("h", 1.0),
-    ("d", 24.0),
-    ("w", 168.0),
-    ("y", HOURS_PER_YEAR),
+/// Units as (name, hours per unit as a fraction): dividing by the
+/// denominator keeps "3600s" exactly 1 h.
+const UNITS: [(&str, f64, f64); 7] = [
+    ("ms", 1.0, 3_600_000.0),
+    ("s", 1.0, 3600.0),
+    ("m", 1.0, 60.0),
+    ("h", 1.0, 1.0),
+    ("d", 24.0, 1.0),
+    ("w", 168.0, 1.0),
+    ("y", HOURS_PER_YEAR, 1.0),
 ];
 
 /// A non-negative, finite duration in hours.
@@ -43,11 +45,11 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
         .find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
         .unwrap_or(t.len());
     let (number, unit) = (t[..split].trim(), t[split..].trim());
-    let factor = if unit.is_empty() {
-        1.0
+    let (mul, div) = if unit.is_empty() {
+        (1.0, 1.0)
     } else {
-        match UNITS.iter().find(|(u, _)| *u == unit) {
-            Some((_, f)) => *f,
+        match UNITS.iter().find(|(u, _, _)| *u == unit) {
+            Some((_, m, d)) => (*m, *d),
             None => {
                 return Err(format!(
                     "unknown unit `{unit}` in duration \"{text}\": use one of ms, s, m, h, d, w, y"
@@ -58,7 +60,7 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
     let value: f64 = number.parse().map_err(|_| {
         format!("invalid duration \"{text}\": expected a number and a unit, like \"90s\", \"8h\" or \"2.5d\"")
     })?;
-    check_hours(value * factor, text)
+    check_hours(value * mul / div, text)
 }
 
 fn check_hours(hours: f64, shown: &str) -> Result<f64, String> {

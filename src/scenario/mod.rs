@@ -49,9 +49,9 @@ const MAX_RESULT_BYTES: f64 = 4.0 * 1024.0 * 1024.0 * 1024.0;
 /// invalid JSON (with line and column), [`Error::Invalid`] with every
 /// problem found otherwise.
 pub fn load_file(path: &Path, overrides: &Overrides) -> Result<Model, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+    let bytes = std::fs::read(path).map_err(|cause| Error::Read {
         file: path.to_path_buf(),
-        source,
+        cause,
     })?;
     load_bytes(&bytes, path, overrides)
 }
@@ -180,7 +180,7 @@ pub(crate) fn closest<'a>(
     candidates: impl Iterator<Item = &'a str>,
 ) -> Option<String> {
     candidates
-        .map(|c| (strsim::levenshtein(given, c), c))
+        .map(|c| (strsim::osa_distance(given, c), c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 3) && *d < c.len().max(given.len()))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.to_string())
@@ -204,6 +204,9 @@ struct Loader {
     components: Vec<Component>,
     instances: Vec<Instance>,
     by_name: HashMap<String, usize>,
+    /// Every component name defined, valid or not, in file order (for
+    /// did-you-mean hints).
+    names: Vec<String>,
     /// Components defined with errors: references to them are not reported
     /// again as unknown.
     broken: HashSet<String>,
@@ -336,7 +339,7 @@ impl Loader {
             return None;
         };
         let mut ok = true;
-        if !(horizon > 0.0) {
+        if horizon <= 0.0 {
             self.push(Issue::new(
                 "simulation.horizon",
                 "the horizon must be positive",
@@ -344,7 +347,7 @@ impl Loader {
             ok = false;
         }
         let warmup = raw.warmup.map_or(0.0, Duration::hours);
-        if ok && !(warmup < horizon) {
+        if ok && warmup >= horizon {
             self.push(
                 Issue::new(
                     "simulation.warmup",
@@ -394,7 +397,7 @@ impl Loader {
             );
             return;
         }
-        if self.by_name.contains_key(&name) {
+        if self.names.contains(&name) {
             self.push(
                 Issue::new(&path, format!("component `{name}` is defined twice"))
                     .hint("give each component a unique name"),
@@ -402,6 +405,7 @@ impl Loader {
             return;
         }
         self.broken.insert(name.clone());
+        self.names.push(name.clone());
         let Some(raw) = section::<RawComponent>(value, &path, &mut self.issues) else {
             return;
         };

@@ -220,7 +220,7 @@ pub struct SchemaKOfN {
 #[schemars(title = "availsim scenario")]
 #[allow(dead_code)]
 pub struct SchemaScenario {
-    /// Name of the scenario; outputs go to OUT/<name>/ (default: the file name).
+    /// Name of the scenario; outputs go to `OUT/<name>/` (default: the file name).
     pub name: Option<String>,
     /// Free text.
     pub description: Option<String>,

@@ -257,7 +257,7 @@ fn resolve(l: &mut Loader, text: &str, path: &str) -> Option<Resolved> {
 
 fn unknown(l: &mut Loader, base: &str, text: &str, path: &str) {
     let issue = Issue::new(path, format!("unknown component `{text}`"));
-    let suggestion = closest(base, l.components.iter().map(|c| c.name.as_str()));
+    let suggestion = closest(base, l.names.iter().map(String::as_str));
     let issue = match suggestion {
         Some(s) => issue.hint(format!("did you mean `{s}`?")),
         None if l.components.is_empty() => issue.hint("define it under `components`"),

@@ -125,12 +125,10 @@ mod tests {
         let times = [5.0, 1.0, 3.0, 1.0, f64::INFINITY, 0.0];
         q.rebuild(times.iter().enumerate().map(|(i, &t)| (t, i as u64)));
         let mut seen = Vec::new();
-        let mut seq = 100;
-        for _ in 0..5 {
+        for seq in 100..105 {
             let (t, slot) = q.peek();
             seen.push((t, slot));
             q.replace_top(f64::INFINITY, seq);
-            seq += 1;
         }
         assert_eq!(seen, vec![(0.0, 5), (1.0, 1), (1.0, 3), (3.0, 2), (5.0, 0)]);
     }

@@ -1,0 +1,8 @@
+//! availsim's integration tests: the CLI, agreement with exact answers,
+//! determinism, validation and robustness. One binary, as ripgrep does.
+
+mod determinism;
+mod exact;
+mod robustness;
+mod util;
+mod validation;
