@@ -245,7 +245,7 @@ impl Dist {
     }
 
     /// Draws one duration.
-    #[inline]
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Dist::Exponential { mean } => {

@@ -16,15 +16,21 @@ use crate::model::{Dist, Model, Node};
 
 const NO_PARENT: u32 = u32::MAX;
 
+/// A k-of-n gate: up while at least `k` children are up.
+#[derive(Clone, Copy, Debug)]
+struct Gate {
+    k: u32,
+    /// The parent gate, or `NO_PARENT` for the root.
+    parent: u32,
+}
+
 /// The immutable, compiled form of a model that every worker shares.
 #[derive(Clone, Debug)]
 pub struct Program {
     failure: Vec<Dist>,
     repair: Vec<Dist>,
-    /// Per gate: children that must be up.
-    gate_k: Vec<u32>,
-    /// Per gate: its parent gate, or `NO_PARENT` for the root.
-    gate_parent: Vec<u32>,
+    /// Per gate: how many children must be up, and its parent.
+    gates: Vec<Gate>,
     /// Per gate: number of children (the count when all are up).
     gate_n: Vec<u32>,
     /// Gates fed by instance i: `feeds[feeds_start[i]..feeds_start[i + 1]]`.
@@ -42,8 +48,7 @@ impl Program {
         let mut p = Program {
             failure: model.instances.iter().map(|i| i.failure.clone()).collect(),
             repair: model.instances.iter().map(|i| i.repair.clone()).collect(),
-            gate_k: Vec::new(),
-            gate_parent: Vec::new(),
+            gates: Vec::new(),
             gate_n: Vec::new(),
             feeds_start: Vec::new(),
             feeds: Vec::new(),
@@ -72,10 +77,12 @@ impl Program {
     }
 
     fn add_gate(&mut self, k: usize, n: usize, parent: u32) -> u32 {
-        self.gate_k.push(k as u32);
+        self.gates.push(Gate {
+            k: k as u32,
+            parent,
+        });
         self.gate_n.push(n as u32);
-        self.gate_parent.push(parent);
-        (self.gate_k.len() - 1) as u32
+        (self.gates.len() - 1) as u32
     }
 
     fn compile(&mut self, node: &Node, parent: u32, edges: &mut Vec<(u32, u32)>) {
@@ -204,25 +211,26 @@ impl Replication {
     }
 
     /// Applies instance `i` going up or down to the gates above it.
-    #[inline]
+    #[inline(always)]
     fn propagate(&mut self, p: &Program, i: usize, up: bool, t: f64) {
         let (start, end) = (p.feeds_start[i] as usize, p.feeds_start[i + 1] as usize);
         for e in start..end {
             let mut g = p.feeds[e] as usize;
             let mut up = up;
             loop {
-                let k = p.gate_k[g];
-                let was = self.count[g] >= k;
+                let gate = p.gates[g];
+                let count = &mut self.count[g];
+                let was = *count >= gate.k;
                 if up {
-                    self.count[g] += 1;
+                    *count += 1;
                 } else {
-                    self.count[g] -= 1;
+                    *count -= 1;
                 }
-                let is = self.count[g] >= k;
+                let is = *count >= gate.k;
                 if was == is {
                     break;
                 }
-                let parent = p.gate_parent[g];
+                let parent = gate.parent;
                 if parent == NO_PARENT {
                     self.system_changed(p, is, t);
                     break;
