@@ -200,6 +200,19 @@ impl Dist {
         })
     }
 
+    /// A fixed delay, zero allowed (for detection, failover and recovery
+    /// times, where zero means "at once").
+    ///
+    /// # Errors
+    /// When the value is negative or not finite.
+    pub fn fixed(value: f64) -> Result<Dist, String> {
+        if value >= 0.0 && value.is_finite() {
+            Ok(Dist::Deterministic { value })
+        } else {
+            Err(format!("value must be zero or more, got {value}"))
+        }
+    }
+
     /// Uniform draws with replacement from `samples`.
     ///
     /// # Errors

@@ -25,6 +25,43 @@ pub struct Model {
     pub instances: Vec<Instance>,
     /// The system structure.
     pub system: Node,
+    /// Repair crews, in file order.
+    pub crews: Vec<Crew>,
+    /// Common-cause outage processes, in file order.
+    pub common_causes: Vec<CommonCause>,
+    /// Availability objectives.
+    pub objectives: Vec<ObjectiveDef>,
+}
+
+/// A repair crew: at most `size` repairs at once, the rest wait in FIFO order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Crew {
+    /// Name as written.
+    pub name: String,
+    /// Repairs it can run at once.
+    pub size: usize,
+}
+
+/// An outage process that holds instances down while it is active.
+#[derive(Clone, Debug)]
+pub struct CommonCause {
+    /// Name as written.
+    pub name: String,
+    /// Instances it holds down.
+    pub affects: Vec<usize>,
+    /// Time between outages (from the end of one to the start of the next).
+    pub failure: Dist,
+    /// Outage duration.
+    pub repair: Dist,
+}
+
+/// An availability target over windows of simulated time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectiveDef {
+    /// Target availability within each window.
+    pub availability: f64,
+    /// Window length in hours.
+    pub window: f64,
 }
 
 /// Run settings.
@@ -87,6 +124,8 @@ pub struct Instance {
     pub failure: Dist,
     /// Time to repair.
     pub repair: Dist,
+    /// Index of its repair crew in [`Model::crews`]; `None`: dedicated repair.
+    pub crew: Option<usize>,
 }
 
 impl Instance {
@@ -98,7 +137,7 @@ impl Instance {
 }
 
 /// A node of the system structure.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Node {
     /// A component instance (index into [`Model::instances`]).
     Instance(usize),
@@ -113,29 +152,106 @@ pub enum Node {
         /// The children.
         of: Vec<Node>,
     },
+    /// Primary/backup units with failover.
+    Standby(Box<Standby>),
+    /// A load balancer in front of a pool.
+    Balancer(Box<Balancer>),
+}
+
+/// How idle standby units age.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mode {
+    /// Idle units age as if active.
+    Hot,
+    /// Idle units age at this fraction of the normal speed.
+    Warm(f64),
+    /// Idle units do not age.
+    Cold,
+}
+
+impl Mode {
+    /// The ageing speed of an idle unit (1 = normal).
+    pub fn idle_speed(self) -> f64 {
+        match self {
+            Mode::Hot => 1.0,
+            Mode::Warm(f) => f,
+            Mode::Cold => 0.0,
+        }
+    }
+}
+
+/// A standby node (SPEC §2 "standby").
+#[derive(Clone, Debug)]
+pub struct Standby {
+    /// The units, in order of preference; the first is the initial primary.
+    pub units: Vec<Node>,
+    /// How idle units age.
+    pub mode: Mode,
+    /// Delay from the active unit's failure until it is noticed; `None`: at once.
+    pub detection: Option<Dist>,
+    /// Duration of a switchover once noticed; `None`: instantaneous.
+    pub failover: Option<Dist>,
+    /// Probability that a switchover works.
+    pub switch_success: f64,
+    /// Delay after a failed switchover until an up unit is made active;
+    /// `None`: never (only a repair ends the stuck state).
+    pub manual_recovery: Option<Dist>,
+}
+
+/// A balancer node (SPEC §2 "balancer").
+#[derive(Clone, Debug)]
+pub struct Balancer {
+    /// The node that carries the traffic.
+    pub via: Node,
+    /// The pool members.
+    pub pool: Vec<Node>,
+    /// Members that must be up for the node to be up.
+    pub min_healthy: usize,
+    /// Health checks; `None`: failures noticed and repairs readmitted at once.
+    pub health_check: Option<HealthCheck>,
+}
+
+/// Periodic health checks of a balancer's members.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HealthCheck {
+    /// Hours between two checks of a member.
+    pub interval: f64,
+    /// Consecutive failed checks that take a member out of rotation.
+    pub unhealthy_threshold: u32,
+    /// Consecutive passing checks that bring it back.
+    pub healthy_threshold: u32,
 }
 
 impl Node {
-    /// The children and how many of them must be up, for a gate; `None` for
-    /// an instance.
+    /// The children and how many of them must be up, for a series, parallel
+    /// or k-of-n gate; `None` for other nodes.
     pub fn gate(&self) -> Option<(usize, &[Node])> {
         match self {
-            Node::Instance(_) => None,
+            Node::Instance(_) | Node::Standby(_) | Node::Balancer(_) => None,
             Node::Series(c) => Some((c.len(), c)),
             Node::Parallel(c) => Some((1, c)),
             Node::KOfN { k, of } => Some((*k, of)),
         }
     }
 
+    /// The child nodes, in order (a balancer's `via` first, then its pool).
+    pub fn children(&self) -> Vec<&Node> {
+        match self {
+            Node::Instance(_) => Vec::new(),
+            Node::Series(c) | Node::Parallel(c) | Node::KOfN { of: c, .. } => c.iter().collect(),
+            Node::Standby(s) => s.units.iter().collect(),
+            Node::Balancer(b) => std::iter::once(&b.via).chain(&b.pool).collect(),
+        }
+    }
+
     /// Calls `f` on every instance occurrence, in order.
     pub fn for_each_instance(&self, f: &mut impl FnMut(usize)) {
-        match self.gate() {
-            None => {
-                if let Node::Instance(i) = self {
-                    f(*i)
-                }
-            }
-            Some((_, children)) => children.iter().for_each(|c| c.for_each_instance(f)),
+        match self {
+            Node::Instance(i) => f(*i),
+            node => node
+                .children()
+                .into_iter()
+                .for_each(|c| c.for_each_instance(f)),
         }
     }
 }
@@ -154,9 +270,12 @@ impl Model {
             Node::Series(c) => format!("series ({} up of {})", c.len(), c.len()),
             Node::Parallel(c) => format!("parallel (1 up of {})", c.len()),
             Node::KOfN { k, of } => format!("k_of_n ({k} up of {})", of.len()),
+            Node::Standby(s) => standby_label(s),
+            Node::Balancer(b) => balancer_label(b),
         };
         let _ = writeln!(out, "{first}{label}");
-        if let Some((_, children)) = node.gate() {
+        let children = node.children();
+        {
             for (j, child) in children.iter().enumerate() {
                 let last = j + 1 == children.len();
                 let (f, r) = if last {
@@ -168,4 +287,49 @@ impl Model {
             }
         }
     }
+}
+
+fn standby_label(s: &Standby) -> String {
+    let mode = match s.mode {
+        Mode::Hot => "hot".to_string(),
+        Mode::Warm(f) => format!("warm, idle units age at {f}×"),
+        Mode::Cold => "cold".to_string(),
+    };
+    let mut label = format!("standby ({mode}; first unit is the primary");
+    if let Some(d) = &s.detection {
+        let _ = write!(label, "; detection {d}");
+    }
+    if let Some(d) = &s.failover {
+        let _ = write!(label, "; failover {d}");
+    }
+    if s.switch_success < 1.0 {
+        let _ = write!(label, "; switch succeeds with p = {}", s.switch_success);
+        match &s.manual_recovery {
+            Some(d) => {
+                let _ = write!(label, ", manual recovery {d}");
+            }
+            None => label.push_str(", no manual recovery"),
+        }
+    }
+    label.push(')');
+    label
+}
+
+fn balancer_label(b: &Balancer) -> String {
+    let mut label = format!(
+        "balancer (via first, then a pool of {}; up with at least {} healthy",
+        b.pool.len(),
+        b.min_healthy
+    );
+    if let Some(h) = &b.health_check {
+        let _ = write!(
+            label,
+            "; health check every {}, out after {} failed, back after {} passed",
+            dist::hours(h.interval),
+            h.unhealthy_threshold,
+            h.healthy_threshold
+        );
+    }
+    label.push(')');
+    label
 }

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::model::Model;
+use crate::model::{Model, ObjectiveDef};
 use crate::scenario::HOURS_PER_YEAR;
-use crate::sim::Outcome;
+use crate::sim::{ObjectiveTally, Outcome, NINES_BINS_PER_UNIT};
 use crate::stats::quantile;
 
 /// Everything a run reports; serialized as `report.json`.
@@ -130,6 +130,28 @@ pub struct Objective {
     pub window_hours: f64,
     /// Fraction of whole windows that met the target.
     pub met_fraction: f64,
+    /// Whole windows observed (over all replications).
+    pub windows: u64,
+    /// The distribution of window availability.
+    pub window_availability: WindowAvailability,
+}
+
+/// The distribution of availability over whole windows. Percentiles come
+/// from a histogram with bins of 0.05 nines and are the lower edge of their
+/// bin, so they never flatter: p1 is the availability that 99% of windows
+/// reach or beat.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WindowAvailability {
+    /// Mean window availability.
+    pub mean: f64,
+    /// 1st percentile (the worst windows).
+    pub p1: f64,
+    /// 5th percentile.
+    pub p5: f64,
+    /// 10th percentile.
+    pub p10: f64,
+    /// Median.
+    pub p50: f64,
 }
 
 /// One instance.
@@ -228,14 +250,27 @@ impl Report {
                     .then(|| t.first_failure_exposure / t.first_failures as f64),
                 censored_fraction: (reps - t.first_failures) as f64 / reps as f64,
             },
-            requests: None,
-            objectives: Vec::new(),
+            requests: (t.requests.n > 0).then(|| {
+                let [lo, hi] = t.requests.ci(0.95);
+                Requests {
+                    success_ratio: t.requests.mean,
+                    ci95: [lo.clamp(0.0, 1.0), hi.clamp(0.0, 1.0)],
+                }
+            }),
+            objectives: model
+                .objectives
+                .iter()
+                .zip(&t.objectives)
+                .map(|(o, ot)| objective(o, ot))
+                .collect(),
             components: model
                 .instances
                 .iter()
+                .map(|i| &i.name)
+                .chain(model.common_causes.iter().map(|c| &c.name))
                 .enumerate()
-                .map(|(i, inst)| ComponentStat {
-                    name: inst.name.clone(),
+                .map(|(i, name)| ComponentStat {
+                    name: name.clone(),
                     availability: 1.0 - t.instance_down_hours[i] / (reps as f64 * window),
                     downtime_share: share(t.instance_share_hours[i]),
                 })
@@ -257,6 +292,39 @@ impl Report {
         let mut s = serde_json::to_string_pretty(self).expect("a report always serializes");
         s.push('\n');
         s
+    }
+}
+
+fn objective(o: &ObjectiveDef, t: &ObjectiveTally) -> Objective {
+    let windows = t.windows.max(1) as f64;
+    let percentile = |p: f64| {
+        let need = (p * t.windows as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        let perfect = t.nines_histogram.len().saturating_sub(1);
+        for (bin, &count) in t.nines_histogram.iter().enumerate() {
+            seen += count;
+            if seen >= need && bin == perfect {
+                return 1.0;
+            }
+            if seen >= need {
+                let nines = bin as f64 / NINES_BINS_PER_UNIT as f64;
+                return 1.0 - 10f64.powf(-nines);
+            }
+        }
+        1.0
+    };
+    Objective {
+        availability: o.availability,
+        window_hours: o.window,
+        met_fraction: t.met as f64 / windows,
+        windows: t.windows,
+        window_availability: WindowAvailability {
+            mean: t.availability_sum / windows,
+            p1: percentile(0.01),
+            p5: percentile(0.05),
+            p10: percentile(0.10),
+            p50: percentile(0.5),
+        },
     }
 }
 

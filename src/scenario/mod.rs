@@ -6,6 +6,7 @@
 
 pub mod duration;
 mod entries;
+use entries::Entries;
 pub mod raw;
 mod system;
 
@@ -16,9 +17,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{Error, Issue};
-use crate::model::{Component, Dist, Instance, Model, Simulation};
+use crate::model::{CommonCause, Component, Crew, Dist, Instance, Model, ObjectiveDef, Simulation};
 pub use duration::{parse_duration, Duration, HOURS_PER_YEAR};
-use raw::{DistKind, RawComponent, RawDist, RawFile, RawSimulation};
+use raw::{
+    DistKind, RawCommonCause, RawComponent, RawCrew, RawDist, RawFile, RawObjective, RawSimulation,
+};
 
 /// Values given on the command line; they override the `simulation` block.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -204,6 +207,11 @@ struct Loader {
     components: Vec<Component>,
     instances: Vec<Instance>,
     by_name: HashMap<String, usize>,
+    crews: Vec<Crew>,
+    /// Instances inside standby units, with the standby's path.
+    standby_members: Vec<(usize, String)>,
+    /// Per crew: whether a component uses it.
+    crew_used: Vec<bool>,
     /// Every component name defined, valid or not, in file order (for
     /// did-you-mean hints).
     names: Vec<String>,
@@ -231,6 +239,9 @@ impl Loader {
             }
         };
         let simulation = self.simulation(raw.simulation, overrides);
+        if let Some(entries) = raw.crews {
+            self.crews(entries);
+        }
         match raw.components {
             Some(entries) if !entries.0.is_empty() => {
                 for (name, value) in entries.0 {
@@ -246,17 +257,14 @@ impl Loader {
                 "add e.g. \"components\": {\"web\": {\"mtbf\": \"2000h\", \"mttr\": \"8h\"}}",
             )),
         }
-        self.not_yet("crews", raw.crews.map(|e| !e.0.is_empty()), "repair crews");
-        self.not_yet(
-            "common_cause",
-            raw.common_cause.map(|v| v != Value::Array(vec![])),
-            "common-cause outages",
-        );
-        self.not_yet(
-            "objectives",
-            raw.objectives.map(|v| v != Value::Array(vec![])),
-            "objectives",
-        );
+        let common_causes = raw
+            .common_cause
+            .map(|v| self.common_causes(v))
+            .unwrap_or_default();
+        let objectives = match (raw.objectives, &simulation) {
+            (Some(v), Some(sim)) => self.objectives(v, sim),
+            _ => Vec::new(),
+        };
         let system = match raw.system {
             Some(v) => system::parse(self, &v),
             None => {
@@ -269,6 +277,8 @@ impl Loader {
         };
         let system = system?;
         self.unused(&system);
+        self.unused_crews();
+        system::check_standby_sharing(self, &system);
         let simulation = simulation?;
         if !self.issues.is_empty() {
             return None;
@@ -281,23 +291,12 @@ impl Loader {
             components: std::mem::take(&mut self.components),
             instances: std::mem::take(&mut self.instances),
             system,
+            crews: std::mem::take(&mut self.crews),
+            common_causes,
+            objectives,
         };
         self.size(&model);
         Some(model)
-    }
-
-    /// Features of the format that this version cannot simulate yet: an
-    /// error, never a silent default.
-    fn not_yet(&mut self, key: &str, present: Option<bool>, what: &str) {
-        if present == Some(true) {
-            self.push(
-                Issue::new(
-                    key,
-                    format!("{what} are not supported by this version of availsim yet"),
-                )
-                .hint(format!("remove `{key}` to simulate without them")),
-            );
-        }
     }
 
     fn name(&mut self, raw: Option<Value>, path: &Path) -> String {
@@ -418,15 +417,10 @@ impl Loader {
             ));
             return;
         }
-        if raw.crew.is_some() {
-            self.push(
-                Issue::new(
-                    format!("{path}.crew"),
-                    "repair crews are not supported by this version of availsim yet",
-                )
-                .hint("remove `crew`: every repair then starts at once"),
-            );
-        }
+        let crew = raw
+            .crew
+            .as_deref()
+            .and_then(|c| self.crew_ref(c, &format!("{path}.crew")));
         let failure = self.dist_pair(&path, ("mtbf", raw.mtbf), ("failure", raw.failure));
         let repair = self.dist_pair(&path, ("mttr", raw.mttr), ("repair", raw.repair));
         let (Some(failure), Some(repair)) = (failure, repair) else {
@@ -446,6 +440,7 @@ impl Loader {
                 component: index,
                 failure: failure.clone(),
                 repair: repair.clone(),
+                crew,
             });
         }
         self.components.push(Component {
@@ -484,6 +479,214 @@ impl Loader {
                 self.push(
                     Issue::new(path, format!("missing `{short}` or `{long}`"))
                         .hint(format!("add e.g. \"{short}\": \"{example}\", or \"{long}\": {{\"dist\": \"weibull\", \"shape\": 1.5, \"mean\": \"{example}\"}}")),
+                );
+                None
+            }
+        }
+    }
+
+    fn crews(&mut self, entries: Entries) {
+        for (name, value) in entries.0 {
+            let path = format!("crews.{name}");
+            if !valid_name(&name) || name.contains('.') {
+                self.push(
+                    Issue::new(&path, format!("invalid crew name \"{name}\""))
+                        .hint("use letters, digits, '-' and '_'"),
+                );
+                continue;
+            }
+            if self.crews.iter().any(|c| c.name == name) {
+                self.push(Issue::new(&path, format!("crew `{name}` is defined twice")));
+                continue;
+            }
+            let Some(raw) = section::<RawCrew>(value, &path, &mut self.issues) else {
+                continue;
+            };
+            if raw.size == 0 || raw.size > MAX_INSTANCES {
+                self.push(
+                    Issue::new(
+                        format!("{path}.size"),
+                        format!(
+                            "size must be between 1 and {MAX_INSTANCES}, got {}",
+                            raw.size
+                        ),
+                    )
+                    .hint("the number of repairs the crew can run at once"),
+                );
+                continue;
+            }
+            self.crews.push(Crew {
+                name,
+                size: raw.size as usize,
+            });
+            self.crew_used.push(false);
+        }
+    }
+
+    fn crew_ref(&mut self, name: &str, path: &str) -> Option<usize> {
+        if let Some(i) = self.crews.iter().position(|c| c.name == name) {
+            self.crew_used[i] = true;
+            return Some(i);
+        }
+        let issue = Issue::new(path, format!("unknown crew `{name}`"));
+        let issue = match closest(name, self.crews.iter().map(|c| c.name.as_str())) {
+            Some(s) => issue.hint(format!("did you mean `{s}`?")),
+            None => issue.hint("define it under `crews`, e.g. \"crews\": {\"ops\": {\"size\": 1}}"),
+        };
+        self.push(issue);
+        None
+    }
+
+    fn unused_crews(&mut self) {
+        for (c, used) in self.crews.iter().zip(&self.crew_used) {
+            if !used {
+                self.issues.push(
+                    Issue::new(
+                        format!("crews.{}", c.name),
+                        format!("crew `{}` is not used by any component", c.name),
+                    )
+                    .hint("add \"crew\": \"NAME\" to the components it repairs, or remove it"),
+                );
+            }
+        }
+    }
+
+    fn common_causes(&mut self, value: Value) -> Vec<CommonCause> {
+        let Value::Array(items) = value else {
+            self.push(Issue::new(
+                "common_cause",
+                format!(
+                    "expected a list of outage processes, got {}",
+                    kind_of(&value)
+                ),
+            ));
+            return Vec::new();
+        };
+        let mut out: Vec<CommonCause> = Vec::new();
+        for (j, item) in items.into_iter().enumerate() {
+            let path = format!("common_cause[{j}]");
+            let Some(raw) = section::<RawCommonCause>(item, &path, &mut self.issues) else {
+                continue;
+            };
+            if !valid_name(&raw.name) {
+                self.push(Issue::new(
+                    format!("{path}.name"),
+                    format!("invalid name \"{}\"", raw.name),
+                ));
+            } else if out.iter().any(|c| c.name == raw.name) || self.names.contains(&raw.name) {
+                self.push(
+                    Issue::new(
+                        format!("{path}.name"),
+                        format!("the name `{}` is already used", raw.name),
+                    )
+                    .hint(
+                        "give each outage process a name of its own, distinct from component names",
+                    ),
+                );
+            }
+            let affects = self.affects(&raw.affects, &format!("{path}.affects"));
+            let failure = self.dist_pair(&path, ("mtbf", raw.mtbf), ("failure", raw.failure));
+            let repair = self.dist_pair(&path, ("mttr", raw.mttr), ("repair", raw.repair));
+            if let (Some(affects), Some(failure), Some(repair)) = (affects, failure, repair) {
+                out.push(CommonCause {
+                    name: raw.name,
+                    affects,
+                    failure,
+                    repair,
+                });
+            }
+        }
+        out
+    }
+
+    fn affects(&mut self, names: &[String], path: &str) -> Option<Vec<usize>> {
+        if names.is_empty() {
+            self.push(
+                Issue::new(path, "empty list").hint("list the instances the outage holds down"),
+            );
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (j, name) in names.iter().enumerate() {
+            let here = format!("{path}[{j}]");
+            match system::resolve_instances(self, name, &here) {
+                Some(list) => {
+                    for i in list {
+                        if out.contains(&i) {
+                            self.push(Issue::new(
+                                &here,
+                                format!("`{}` is listed twice", self.instances[i].name),
+                            ));
+                            ok = false;
+                        }
+                        out.push(i);
+                    }
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn objectives(&mut self, value: Value, sim: &Simulation) -> Vec<ObjectiveDef> {
+        let Some(raw) = section::<Vec<RawObjective>>(value, "objectives", &mut self.issues) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (j, o) in raw.into_iter().enumerate() {
+            let path = format!("objectives[{j}]");
+            if !(0.0..=1.0).contains(&o.availability) {
+                self.push(
+                    Issue::new(
+                        format!("{path}.availability"),
+                        format!(
+                            "availability must be between 0 and 1, got {}",
+                            o.availability
+                        ),
+                    )
+                    .hint("write 99.95% as 0.9995"),
+                );
+                continue;
+            }
+            let w = o.window.hours();
+            if w <= 0.0 || w > sim.window() {
+                self.push(
+                    Issue::new(format!("{path}.window"), format!("the window ({w} h) must be positive and fit in [warmup, horizon] ({} h)", sim.window()))
+                        .hint("lengthen the horizon or shorten the window"),
+                );
+                continue;
+            }
+            out.push(ObjectiveDef {
+                availability: o.availability,
+                window: w,
+            });
+        }
+        out
+    }
+
+    /// A delay written as a duration or a distribution; zero durations are
+    /// kept (callers decide what zero means).
+    fn delay(&mut self, value: Value, path: &str) -> Option<Dist> {
+        match value {
+            Value::Object(_) => {
+                let raw: RawDist = section(value, path, &mut self.issues)?;
+                build_dist(&raw, path, &mut self.issues)
+            }
+            v @ (Value::Number(_) | Value::String(_)) => {
+                let d: Duration = section(v, path, &mut self.issues)?;
+                self.checked(path, Dist::fixed(d.hours()))
+            }
+            other => {
+                self.push(
+                    Issue::new(
+                        path,
+                        format!(
+                            "expected a duration or a distribution, got {}",
+                            kind_of(&other)
+                        ),
+                    )
+                    .hint("e.g. \"30s\" or {\"dist\": \"exponential\", \"mean\": \"2m\"}"),
                 );
                 None
             }

@@ -168,6 +168,76 @@ pub struct RawObjective {
     pub window: Duration,
 }
 
+/// Standby modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RawMode {
+    /// Idle units age as if active.
+    Hot,
+    /// Idle units age at `dormant_factor` times the normal speed.
+    Warm,
+    /// Idle units do not age.
+    Cold,
+}
+
+/// The body of a `standby` node.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStandby {
+    /// The units (list of nodes, or a group); the first is the initial primary.
+    pub units: Value,
+    /// hot (default), warm or cold.
+    pub mode: Option<RawMode>,
+    /// Ageing speed of idle units in warm mode (default 0.1).
+    pub dormant_factor: Option<f64>,
+    /// Delay until the active unit's failure is noticed: a duration or a distribution.
+    pub detection: Option<Value>,
+    /// Detection by missed heartbeats, instead of `detection`.
+    pub heartbeat: Option<RawHeartbeat>,
+    /// Duration of a switchover: a duration or a distribution (default 0).
+    pub failover: Option<Value>,
+    /// Probability that a switchover works (default 1).
+    pub switch_success: Option<f64>,
+    /// Delay after a failed switchover until an up unit is made active (default: never).
+    pub manual_recovery: Option<Value>,
+}
+
+/// Heartbeat detection.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeartbeat {
+    /// Time between heartbeats.
+    pub interval: Duration,
+    /// Consecutive missed heartbeats that declare the active unit failed.
+    pub misses: u32,
+}
+
+/// The body of a `balancer` node.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBalancer {
+    /// The node that carries the traffic.
+    pub via: Value,
+    /// The pool (list of nodes, or a group).
+    pub pool: Value,
+    /// Members that must be up (default 1).
+    pub min_healthy: Option<u64>,
+    /// Health checks (default: failures noticed at once, repaired members back at once).
+    pub health_check: Option<RawHealthCheck>,
+}
+
+/// Health checks of a balancer.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealthCheck {
+    /// Time between checks of a member.
+    pub interval: Duration,
+    /// Consecutive failed checks that take a member out of rotation (default 1).
+    pub unhealthy_threshold: Option<u32>,
+    /// Consecutive passing checks that bring a repaired member back (default 1).
+    pub healthy_threshold: Option<u32>,
+}
+
 /// A node of `system`, for the schema only: nodes are parsed by hand so that
 /// a wrong node gets a precise message instead of "no variant matched".
 #[derive(JsonSchema)]
@@ -194,12 +264,12 @@ pub enum SchemaNode {
     /// Primary/backup with failover.
     Standby {
         /// The standby settings.
-        standby: Value,
+        standby: RawStandby,
     },
     /// Load balancer in front of a pool.
     Balancer {
         /// The balancer settings.
-        balancer: Value,
+        balancer: RawBalancer,
     },
 }
 

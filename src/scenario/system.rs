@@ -3,9 +3,10 @@
 
 use serde_json::{Map, Value};
 
-use super::{closest, kind_of, Loader};
+use super::raw::{RawBalancer, RawMode, RawStandby};
+use super::{closest, kind_of, section, Loader};
 use crate::error::Issue;
-use crate::model::Node;
+use crate::model::{Balancer, Dist, HealthCheck, Mode, Node, Standby};
 
 const KINDS: [&str; 5] = ["series", "parallel", "k_of_n", "standby", "balancer"];
 
@@ -74,16 +75,8 @@ fn object(l: &mut Loader, map: &Map<String, Value>, path: &str) -> Option<Node> 
         "series" => list(l, body, &here).map(Node::Series),
         "parallel" => list(l, body, &here).map(Node::Parallel),
         "k_of_n" => k_of_n(l, body, &here),
-        "standby" | "balancer" => {
-            l.push(
-                Issue::new(
-                    &here,
-                    format!("`{key}` nodes are not supported by this version of availsim yet"),
-                )
-                .hint("model the units with series, parallel or k_of_n for now"),
-            );
-            None
-        }
+        "standby" => standby(l, body, &here),
+        "balancer" => balancer(l, body, &here),
         other => {
             let issue = Issue::new(&here, format!("unknown node kind `{other}`"));
             l.push(match closest(other, KINDS.iter().copied()) {
@@ -272,4 +265,239 @@ fn unknown(l: &mut Loader, base: &str, text: &str, path: &str) {
         }
     };
     l.push(issue);
+}
+
+/// A list of nodes, or a group name standing for all its instances.
+fn group_or_list(l: &mut Loader, v: &Value, path: &str, what: &str) -> Option<Vec<Node>> {
+    match v {
+        Value::String(name) => match resolve(l, name, path)? {
+            Resolved::Group(c) => {
+                let comp = &l.components[c];
+                Some(
+                    (comp.first..comp.first + comp.count)
+                        .map(Node::Instance)
+                        .collect(),
+                )
+            }
+            Resolved::One(_) => {
+                l.push(
+                    Issue::new(
+                        path,
+                        format!("`{name}` is a single instance, but {what} needs several"),
+                    )
+                    .hint("give a list of nodes, or a component with \"count\": 2 or more"),
+                );
+                None
+            }
+        },
+        _ => list(l, v, path),
+    }
+}
+
+fn standby(l: &mut Loader, body: &Value, path: &str) -> Option<Node> {
+    let raw: RawStandby = section(body.clone(), path, &mut l.issues)?;
+    let units = group_or_list(l, &raw.units, &format!("{path}.units"), "a standby");
+    let mut ok = true;
+    if let Some(u) = &units {
+        if u.len() < 2 {
+            l.push(
+                Issue::new(
+                    format!("{path}.units"),
+                    "a standby needs at least two units",
+                )
+                .hint("the first unit is the primary, the others its backups"),
+            );
+            ok = false;
+        }
+    }
+    let mode = match (raw.mode.unwrap_or(RawMode::Hot), raw.dormant_factor) {
+        (RawMode::Warm, f) => {
+            let f = f.unwrap_or(0.1);
+            if !(0.0..=1.0).contains(&f) {
+                l.push(
+                    Issue::new(
+                        format!("{path}.dormant_factor"),
+                        format!("dormant_factor must be between 0 and 1, got {f}"),
+                    )
+                    .hint("0 ages idle units not at all (cold), 1 as fast as active ones (hot)"),
+                );
+                ok = false;
+            }
+            Mode::Warm(f)
+        }
+        (mode, Some(_)) => {
+            l.push(
+                Issue::new(
+                    format!("{path}.dormant_factor"),
+                    "dormant_factor applies to warm mode only",
+                )
+                .hint("add \"mode\": \"warm\", or remove dormant_factor"),
+            );
+            ok = false;
+            if mode == RawMode::Cold {
+                Mode::Cold
+            } else {
+                Mode::Hot
+            }
+        }
+        (RawMode::Cold, None) => Mode::Cold,
+        (RawMode::Hot, None) => Mode::Hot,
+    };
+    let detection = match (raw.detection, raw.heartbeat) {
+        (Some(_), Some(_)) => {
+            l.push(
+                Issue::new(format!("{path}.heartbeat"), "both `detection` and `heartbeat` are given")
+                    .hint("keep one: heartbeat {interval, misses} is detection uniform on [(misses-1)·interval, misses·interval]"),
+            );
+            ok = false;
+            None
+        }
+        (Some(v), None) => l.delay(v, &format!("{path}.detection")).map(nonzero),
+        (None, Some(h)) => {
+            let (i, m) = (h.interval.hours(), h.misses);
+            if i > 0.0 && m >= 1 {
+                Some(Some(Dist::Uniform {
+                    min: (m - 1) as f64 * i,
+                    max: m as f64 * i,
+                }))
+            } else {
+                l.push(
+                    Issue::new(
+                        format!("{path}.heartbeat"),
+                        "heartbeat needs a positive interval and misses of 1 or more",
+                    )
+                    .hint("e.g. \"heartbeat\": {\"interval\": \"5s\", \"misses\": 3}"),
+                );
+                ok = false;
+                None
+            }
+        }
+        (None, None) => Some(None),
+    };
+    let failover = match raw.failover {
+        Some(v) => l.delay(v, &format!("{path}.failover")).map(nonzero),
+        None => Some(None),
+    };
+    let switch_success = raw.switch_success.unwrap_or(1.0);
+    if !(0.0..=1.0).contains(&switch_success) {
+        l.push(
+            Issue::new(
+                format!("{path}.switch_success"),
+                format!("switch_success is a probability between 0 and 1, got {switch_success}"),
+            )
+            .hint("write 99% as 0.99"),
+        );
+        ok = false;
+    }
+    let manual_recovery = match raw.manual_recovery {
+        Some(v) => l.delay(v, &format!("{path}.manual_recovery")).map(Some),
+        None => Some(None),
+    };
+    let (units, detection, failover, manual_recovery) =
+        (units?, detection?, failover?, manual_recovery?);
+    if !ok {
+        return None;
+    }
+    for unit in &units {
+        unit.for_each_instance(&mut |i| l.standby_members.push((i, path.to_string())));
+    }
+    Some(Node::Standby(Box::new(Standby {
+        units,
+        mode,
+        detection,
+        failover,
+        switch_success,
+        manual_recovery,
+    })))
+}
+
+/// A zero delay means "at once": no delay at all.
+fn nonzero(d: Dist) -> Option<Dist> {
+    match d {
+        Dist::Deterministic { value: 0.0 } => None,
+        d => Some(d),
+    }
+}
+
+fn balancer(l: &mut Loader, body: &Value, path: &str) -> Option<Node> {
+    let raw: RawBalancer = section(body.clone(), path, &mut l.issues)?;
+    let via = node(l, &raw.via, &format!("{path}.via"));
+    let pool = group_or_list(l, &raw.pool, &format!("{path}.pool"), "a pool");
+    let mut ok = true;
+    let min_healthy = raw.min_healthy.unwrap_or(1);
+    if let Some(p) = &pool {
+        if min_healthy == 0 || min_healthy as usize > p.len() {
+            l.push(
+                Issue::new(
+                    format!("{path}.min_healthy"),
+                    format!(
+                        "min_healthy must be between 1 and the pool size ({}), got {min_healthy}",
+                        p.len()
+                    ),
+                )
+                .hint("the number of members that must be up for the service to be up"),
+            );
+            ok = false;
+        }
+    }
+    let health_check = match raw.health_check {
+        None => None,
+        Some(h) => {
+            let (u, hh) = (
+                h.unhealthy_threshold.unwrap_or(1),
+                h.healthy_threshold.unwrap_or(1),
+            );
+            if h.interval.hours() <= 0.0 || u == 0 || hh == 0 {
+                l.push(
+                    Issue::new(format!("{path}.health_check"), "health checks need a positive interval and thresholds of 1 or more")
+                        .hint("e.g. {\"interval\": \"10s\", \"unhealthy_threshold\": 3, \"healthy_threshold\": 2}"),
+                );
+                ok = false;
+            }
+            Some(HealthCheck {
+                interval: h.interval.hours(),
+                unhealthy_threshold: u,
+                healthy_threshold: hh,
+            })
+        }
+    };
+    let (via, pool) = (via?, pool?);
+    ok.then(|| {
+        Node::Balancer(Box::new(Balancer {
+            via,
+            pool,
+            min_healthy: min_healthy as usize,
+            health_check,
+        }))
+    })
+}
+
+/// An instance inside a standby unit belongs to that unit alone: shared
+/// with another unit or used elsewhere, its dormancy and its role in
+/// failover would be ambiguous (SPEC §2 "Validation").
+pub(super) fn check_standby_sharing(l: &mut Loader, system: &Node) {
+    let mut uses = vec![0usize; l.instances.len()];
+    system.for_each_instance(&mut |i| uses[i] += 1);
+    let mut reported = vec![false; l.instances.len()];
+    for (i, path) in std::mem::take(&mut l.standby_members) {
+        if uses[i] > 1 && !reported[i] {
+            reported[i] = true;
+            let name = l.instances[i].name.clone();
+            l.push(
+                Issue::new(&path, format!("`{name}` is in a standby unit and is used elsewhere too (or in two units)"))
+                    .hint("a standby unit's components belong to it alone: define a separate component for each unit"),
+            );
+        }
+    }
+}
+
+/// The instances a name stands for: one instance, or all of a group's.
+pub(super) fn resolve_instances(l: &mut Loader, name: &str, path: &str) -> Option<Vec<usize>> {
+    match resolve(l, name, path)? {
+        Resolved::One(i) => Some(vec![i]),
+        Resolved::Group(c) => {
+            let comp = &l.components[c];
+            Some((comp.first..comp.first + comp.count).collect())
+        }
+    }
 }

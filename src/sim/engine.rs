@@ -1,168 +1,92 @@
 //! One replication: the discrete-event loop.
 //!
-//! The structure is compiled into k-of-n gates (series = n-of-n, parallel =
-//! 1-of-n), each holding a count of up children. An instance's change
-//! updates the counts of the gates it feeds and walks up only while a gate
-//! changes state, so an event costs O(depth), never a re-evaluation of the
-//! tree. The share of system down time per instance is kept in O(1) per
-//! event with a running clock S(t) of system down time: an instance down
-//! from t₀ to t₁ was down for S(t₁) − S(t₀) of system down time.
+//! An instance's effective state is "own process up and not held down by a
+//! common cause". A change walks up the compiled links: gate counts change
+//! and the walk goes on only while a gate changes state, so an event costs
+//! O(depth), never a re-evaluation of the tree; standby and balancer nodes
+//! run their own small state machines (`standby.rs`, `balancer.rs`).
+//!
+//! The share of system down time per instance is kept in O(1) per event
+//! with a running clock S(t) of system down time: an instance down from t₀
+//! to t₁ was down for S(t₁) − S(t₀) of system down time.
+
+use std::collections::VecDeque;
 
 use rand::Rng;
 
+use super::program::{Link, Program, NONE};
 use super::queue::EventQueue;
+use super::standby::StandbyState;
 use super::tally::Tally;
-use crate::model::{Dist, Model, Node};
-
-const NO_PARENT: u32 = u32::MAX;
-
-/// A k-of-n gate: up while at least `k` children are up.
-#[derive(Clone, Copy, Debug)]
-struct Gate {
-    k: u32,
-    /// The parent gate, or `NO_PARENT` for the root.
-    parent: u32,
-}
-
-/// The immutable, compiled form of a model that every worker shares.
-#[derive(Clone, Debug)]
-pub struct Program {
-    failure: Vec<Dist>,
-    repair: Vec<Dist>,
-    /// Per gate: how many children must be up, and its parent.
-    gates: Vec<Gate>,
-    /// Per gate: number of children (the count when all are up).
-    gate_n: Vec<u32>,
-    /// Gates fed by instance i: `feeds[feeds_start[i]..feeds_start[i + 1]]`.
-    feeds_start: Vec<u32>,
-    feeds: Vec<u32>,
-    horizon: f64,
-    warmup: f64,
-    grid: Vec<f64>,
-}
-
-impl Program {
-    /// Compiles a model.
-    pub fn new(model: &Model) -> Program {
-        let n = model.instances.len();
-        let mut p = Program {
-            failure: model.instances.iter().map(|i| i.failure.clone()).collect(),
-            repair: model.instances.iter().map(|i| i.repair.clone()).collect(),
-            gates: Vec::new(),
-            gate_n: Vec::new(),
-            feeds_start: Vec::new(),
-            feeds: Vec::new(),
-            horizon: model.simulation.horizon,
-            warmup: model.simulation.warmup,
-            grid: model.simulation.grid(),
-        };
-        let mut edges: Vec<(u32, u32)> = Vec::new();
-        match &model.system {
-            Node::Instance(i) => {
-                p.add_gate(1, 1, NO_PARENT);
-                edges.push((*i as u32, 0));
-            }
-            node => p.compile(node, NO_PARENT, &mut edges),
-        }
-        edges.sort_by_key(|&(i, _)| i);
-        p.feeds_start = vec![0; n + 1];
-        for &(i, _) in &edges {
-            p.feeds_start[i as usize + 1] += 1;
-        }
-        for i in 0..n {
-            p.feeds_start[i + 1] += p.feeds_start[i];
-        }
-        p.feeds = edges.into_iter().map(|(_, g)| g).collect();
-        p
-    }
-
-    fn add_gate(&mut self, k: usize, n: usize, parent: u32) -> u32 {
-        self.gates.push(Gate {
-            k: k as u32,
-            parent,
-        });
-        self.gate_n.push(n as u32);
-        (self.gates.len() - 1) as u32
-    }
-
-    fn compile(&mut self, node: &Node, parent: u32, edges: &mut Vec<(u32, u32)>) {
-        let Some((k, children)) = node.gate() else {
-            unreachable!("instances are compiled by their gate");
-        };
-        let g = self.add_gate(k, children.len(), parent);
-        for child in children {
-            match child {
-                Node::Instance(i) => edges.push((*i as u32, g)),
-                gate => self.compile(gate, g, edges),
-            }
-        }
-    }
-
-    /// Number of instances.
-    pub fn instances(&self) -> usize {
-        self.failure.len()
-    }
-
-    /// Number of A(t) grid points.
-    pub fn grid_points(&self) -> usize {
-        self.grid.len()
-    }
-
-    #[inline]
-    fn overlap(&self, a: f64, b: f64) -> f64 {
-        (b.min(self.horizon) - a.max(self.warmup)).max(0.0)
-    }
-}
 
 /// The mutable state of one replication, reused across replications so that
-/// a replication allocates nothing.
+/// a replication allocates nothing once warm.
 #[derive(Clone, Debug, Default)]
 pub struct Replication {
-    queue: EventQueue,
-    seq: u64,
-    up: Vec<bool>,
-    count: Vec<u32>,
+    pub(super) queue: EventQueue,
+    pub(super) seq: u64,
+    /// Per instance: its own failure/repair process is up.
+    pub(super) own_up: Vec<bool>,
+    /// Per instance: common-cause outages holding it down.
+    hold: Vec<u32>,
+    /// Per instance: ageing speed (1, or the dormant factor while idle).
+    pub(super) speed: Vec<f64>,
+    /// Per instance: when its pending failure happens (while own up).
+    pub(super) fail_at: Vec<f64>,
+    /// Per instance: remaining life, in operating hours, while speed is 0.
+    pub(super) frozen: Vec<f64>,
+    /// Per statistics row (instances, then common causes).
     down_since: Vec<f64>,
-    /// S(t) when each down instance went down.
     share_mark: Vec<f64>,
+    /// Per gate: up children.
+    pub(super) count: Vec<u32>,
+    crew_busy: Vec<u32>,
+    crew_queue: Vec<VecDeque<u32>>,
+    cc_active: Vec<bool>,
+    pub(super) standby: Vec<StandbyState>,
+    pub(super) member_up: Vec<bool>,
+    pub(super) in_rotation: Vec<bool>,
+    pub(super) member_phase: Vec<f64>,
+    /// Per balancer: members in rotation, and those of them up.
+    pub(super) rotation: Vec<u32>,
+    pub(super) rotation_up: Vec<u32>,
+    ratio: f64,
+    ratio_since: f64,
+    ratio_hours: f64,
+    /// Per objective: system down hours in each whole window.
+    window_down: Vec<Vec<f64>>,
+    start_times: Vec<f64>,
     system_up: bool,
     system_down_since: f64,
-    /// System down hours in the window so far, not counting the current
-    /// outage.
     system_down: f64,
     first_failure: f64,
     outages: u64,
     next_grid: usize,
     next_grid_time: f64,
-    events: u64,
+    pub(super) events: u64,
 }
 
 impl Replication {
     /// Runs one replication with `rng` and adds its statistics to `tally`.
     pub fn run<R: Rng + ?Sized>(&mut self, p: &Program, rng: &mut R, tally: &mut Tally) {
         self.reset(p, rng);
+        let n = p.instances();
+        let requests = p.has_requests();
         loop {
-            let (t, i) = self.queue.peek();
+            let (t, slot) = self.queue.peek();
             if t > p.horizon {
                 break;
             }
             self.advance_grid(p, t, tally);
             self.events += 1;
             self.seq += 1;
-            if self.up[i] {
-                self.queue
-                    .replace_top(t + p.repair[i].sample(rng), self.seq);
-                self.up[i] = false;
-                self.down_since[i] = t;
-                self.share_mark[i] = self.system_down_clock(p, t);
-                self.propagate(p, i, false, t);
+            if slot < n {
+                self.instance_event(p, slot, t, rng, tally);
             } else {
-                self.queue
-                    .replace_top(t + p.failure[i].sample(rng), self.seq);
-                self.up[i] = true;
-                self.propagate(p, i, true, t);
-                tally.instance_down_hours[i] += p.overlap(self.down_since[i], t);
-                tally.instance_share_hours[i] += self.system_down_clock(p, t) - self.share_mark[i];
+                self.timer_event(p, slot, t, rng, tally);
+            }
+            if requests {
+                self.update_requests(p, t);
             }
         }
         self.finish(p, tally);
@@ -170,15 +94,59 @@ impl Replication {
 
     fn reset<R: Rng + ?Sized>(&mut self, p: &Program, rng: &mut R) {
         let n = p.instances();
-        self.up.clear();
-        self.up.resize(n, true);
+        self.own_up.clear();
+        self.own_up.resize(n, true);
+        self.hold.clear();
+        self.hold.resize(n, 0);
+        self.speed.clear();
+        self.speed.resize(n, 1.0);
+        self.fail_at.resize(n, 0.0);
+        self.frozen.resize(n, 0.0);
+        self.down_since.resize(p.rows(), 0.0);
+        self.share_mark.resize(p.rows(), 0.0);
         self.count.clear();
         self.count.extend_from_slice(&p.gate_n);
-        self.down_since.resize(n, 0.0);
-        self.share_mark.resize(n, 0.0);
-        self.queue
-            .rebuild((0..n).map(|i| (p.failure[i].sample(rng), i as u64)));
-        self.seq = n as u64;
+        self.crew_busy.clear();
+        self.crew_busy.resize(p.crew_size.len(), 0);
+        self.crew_queue.resize(p.crew_size.len(), VecDeque::new());
+        self.crew_queue.iter_mut().for_each(VecDeque::clear);
+        self.cc_active.clear();
+        self.cc_active.resize(p.common_causes.len(), false);
+        self.reset_standby(p);
+        for (i, enclosures) in p.enclosures.iter().enumerate() {
+            for &(s, u) in enclosures {
+                if u != 0 {
+                    self.speed[i] = self.speed[i].min(p.standbys[s as usize].idle_speed);
+                }
+            }
+        }
+        self.start_times.clear();
+        for i in 0..n {
+            let d = p.failure[i].sample(rng);
+            let at = self.failure_time(i, 0.0, d);
+            self.start_times.push(at);
+        }
+        for c in &p.common_causes {
+            self.start_times.push(c.failure.sample(rng));
+        }
+        self.start_times.resize(p.slots(), f64::INFINITY);
+        self.queue.rebuild(
+            self.start_times
+                .iter()
+                .enumerate()
+                .map(|(s, &t)| (t, s as u64)),
+        );
+        self.reset_balancers(p, rng);
+        self.seq = p.slots() as u64;
+        self.ratio = 1.0;
+        self.ratio_since = 0.0;
+        self.ratio_hours = 0.0;
+        self.window_down.resize(p.objectives.len(), Vec::new());
+        for (o, w) in p.objectives.iter().zip(&mut self.window_down) {
+            let whole = ((p.horizon - p.warmup) / o.window * (1.0 + 1e-12)).floor() as usize;
+            w.clear();
+            w.resize(whole, 0.0);
+        }
         self.system_up = true;
         self.system_down_since = 0.0;
         self.system_down = 0.0;
@@ -187,6 +155,225 @@ impl Replication {
         self.next_grid = 0;
         self.next_grid_time = p.grid[0];
         self.events = 0;
+    }
+
+    /// When instance `i`, given a fresh life of `d` operating hours at `t`,
+    /// fails at its current ageing speed.
+    #[inline(always)]
+    fn failure_time(&mut self, i: usize, t: f64, d: f64) -> f64 {
+        let speed = self.speed[i];
+        let at = if speed == 1.0 {
+            t + d
+        } else if speed == 0.0 {
+            self.frozen[i] = d;
+            f64::INFINITY
+        } else {
+            t + d / speed
+        };
+        self.fail_at[i] = at;
+        at
+    }
+
+    /// Schedules `slot` at `at` (infinity cancels it).
+    pub(super) fn schedule(&mut self, slot: usize, at: f64) {
+        self.seq += 1;
+        self.queue.update(slot, at, self.seq);
+    }
+
+    #[inline(always)]
+    fn instance_event<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        i: usize,
+        t: f64,
+        rng: &mut R,
+        tally: &mut Tally,
+    ) {
+        if self.own_up[i] {
+            self.own_up[i] = false;
+            if p.crew[i] == NONE {
+                self.queue
+                    .replace_top(t + p.repair[i].sample(rng), self.seq);
+            } else {
+                self.crew_request(p, i, t, rng);
+            }
+            if self.hold[i] == 0 {
+                self.instance_changed(p, i, false, t, rng, tally);
+            }
+        } else {
+            self.own_up[i] = true;
+            let d = p.failure[i].sample(rng);
+            let at = self.failure_time(i, t, d);
+            self.queue.replace_top(at, self.seq);
+            if p.crew[i] != NONE {
+                self.crew_release(p, i, t, rng);
+            }
+            if self.hold[i] == 0 {
+                self.instance_changed(p, i, true, t, rng, tally);
+            }
+        }
+    }
+
+    /// Instance `i` (the current event) needs a repair from its crew.
+    fn crew_request<R: Rng + ?Sized>(&mut self, p: &Program, i: usize, t: f64, rng: &mut R) {
+        let c = p.crew[i] as usize;
+        if self.crew_busy[c] < p.crew_size[c] {
+            self.crew_busy[c] += 1;
+            self.queue
+                .replace_top(t + p.repair[i].sample(rng), self.seq);
+        } else {
+            self.crew_queue[c].push_back(i as u32);
+            self.queue.replace_top(f64::INFINITY, self.seq);
+        }
+    }
+
+    /// Instance `i`'s repair is done: its crew takes the next waiting repair.
+    fn crew_release<R: Rng + ?Sized>(&mut self, p: &Program, i: usize, t: f64, rng: &mut R) {
+        let c = p.crew[i] as usize;
+        match self.crew_queue[c].pop_front() {
+            Some(j) => {
+                let j = j as usize;
+                let at = t + p.repair[j].sample(rng);
+                self.schedule(j, at);
+                self.events += 1;
+            }
+            None => self.crew_busy[c] -= 1,
+        }
+    }
+
+    fn timer_event<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        slot: usize,
+        t: f64,
+        rng: &mut R,
+        tally: &mut Tally,
+    ) {
+        if slot < p.standby_base() {
+            self.common_cause_event(p, slot - p.cc_base(), t, rng, tally);
+            return;
+        }
+        self.queue.replace_top(f64::INFINITY, self.seq);
+        if slot < p.member_base() {
+            self.standby_timer(p, slot - p.standby_base(), t, rng);
+        } else {
+            self.member_timer(p, slot - p.member_base());
+        }
+    }
+
+    fn common_cause_event<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        c: usize,
+        t: f64,
+        rng: &mut R,
+        tally: &mut Tally,
+    ) {
+        let def = &p.common_causes[c];
+        let row = p.instances() + c;
+        let starts = !self.cc_active[c];
+        self.cc_active[c] = starts;
+        if starts {
+            self.queue.replace_top(t + def.repair.sample(rng), self.seq);
+            self.row_down(row, t, p);
+        } else {
+            self.queue
+                .replace_top(t + def.failure.sample(rng), self.seq);
+        }
+        for &i in &def.affects {
+            let i = i as usize;
+            if starts {
+                self.hold[i] += 1;
+            } else {
+                self.hold[i] -= 1;
+            }
+            if self.own_up[i] && self.hold[i] == u32::from(starts) {
+                self.instance_changed(p, i, !starts, t, rng, tally);
+            }
+        }
+        if !starts {
+            self.row_up(row, t, p, tally);
+        }
+    }
+
+    /// Instance `i`'s effective state changed at `t`.
+    #[inline(always)]
+    fn instance_changed<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        i: usize,
+        up: bool,
+        t: f64,
+        rng: &mut R,
+        tally: &mut Tally,
+    ) {
+        if !up {
+            self.row_down(i, t, p);
+        }
+        let (start, end) = (p.feeds_start[i] as usize, p.feeds_start[i + 1] as usize);
+        for e in start..end {
+            self.signal(p, p.feeds[e], up, t, rng);
+        }
+        if up {
+            self.row_up(i, t, p, tally);
+        }
+    }
+
+    #[inline(always)]
+    fn row_down(&mut self, row: usize, t: f64, p: &Program) {
+        self.down_since[row] = t;
+        self.share_mark[row] = self.system_down_clock(p, t);
+    }
+
+    #[inline(always)]
+    fn row_up(&mut self, row: usize, t: f64, p: &Program, tally: &mut Tally) {
+        tally.instance_down_hours[row] += p.overlap(self.down_since[row], t);
+        tally.instance_share_hours[row] += self.system_down_clock(p, t) - self.share_mark[row];
+    }
+
+    /// Sends a node's new output `up` along `link`, as far as it changes
+    /// things.
+    #[inline(always)]
+    pub(super) fn signal<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        mut link: Link,
+        mut up: bool,
+        t: f64,
+        rng: &mut R,
+    ) {
+        loop {
+            match link {
+                Link::Gate(g) => {
+                    let gate = p.gates[g as usize];
+                    let count = &mut self.count[g as usize];
+                    let was = *count >= gate.k;
+                    if up {
+                        *count += 1;
+                    } else {
+                        *count -= 1;
+                    }
+                    let is = *count >= gate.k;
+                    if was == is {
+                        return;
+                    }
+                    link = gate.parent;
+                    up = is;
+                }
+                Link::Root => {
+                    self.system_changed(p, up, t);
+                    return;
+                }
+                Link::Unit { standby, unit } => {
+                    self.unit_changed(p, standby as usize, unit as usize, up, t, rng);
+                    return;
+                }
+                Link::Member { balancer, member } => {
+                    self.member_changed(p, balancer as usize, member as usize, up, t);
+                    link = Link::Gate(p.balancers[balancer as usize].pool_gate);
+                }
+            }
+        }
     }
 
     /// Records the grid points before `t`: A(t_j) is the state after every
@@ -210,43 +397,13 @@ impl Replication {
         }
     }
 
-    /// Applies instance `i` going up or down to the gates above it.
-    #[inline(always)]
-    fn propagate(&mut self, p: &Program, i: usize, up: bool, t: f64) {
-        let (start, end) = (p.feeds_start[i] as usize, p.feeds_start[i + 1] as usize);
-        for e in start..end {
-            let mut g = p.feeds[e] as usize;
-            let mut up = up;
-            loop {
-                let gate = p.gates[g];
-                let count = &mut self.count[g];
-                let was = *count >= gate.k;
-                if up {
-                    *count += 1;
-                } else {
-                    *count -= 1;
-                }
-                let is = *count >= gate.k;
-                if was == is {
-                    break;
-                }
-                let parent = gate.parent;
-                if parent == NO_PARENT {
-                    self.system_changed(p, is, t);
-                    break;
-                }
-                g = parent as usize;
-                up = is;
-            }
-        }
-    }
-
     fn system_changed(&mut self, p: &Program, up: bool, t: f64) {
         if up {
             if self.system_down_since < p.warmup && t > p.warmup {
                 self.outages += 1;
             }
             self.system_down += p.overlap(self.system_down_since, t);
+            self.add_window_down(p, self.system_down_since, t);
         } else {
             self.system_down_since = t;
             if t >= p.warmup {
@@ -259,21 +416,87 @@ impl Replication {
         self.system_up = up;
     }
 
+    /// Adds the system outage [a, b] to the objective windows it overlaps.
+    fn add_window_down(&mut self, p: &Program, a: f64, b: f64) {
+        for (o, windows) in p.objectives.iter().zip(&mut self.window_down) {
+            let w = o.window;
+            let end = p.warmup + windows.len() as f64 * w;
+            let (a, b) = (a.max(p.warmup), b.min(end));
+            if b <= a {
+                continue;
+            }
+            let mut j = ((a - p.warmup) / w).floor() as usize;
+            while j < windows.len() {
+                let start = p.warmup + j as f64 * w;
+                windows[j] += (b.min(start + w) - a.max(start)).max(0.0);
+                if start + w >= b {
+                    break;
+                }
+                j += 1;
+            }
+        }
+    }
+
+    /// Integrates the request success ratio up to `t` and recomputes it:
+    /// 0 while the system is down, otherwise the product over the balancers
+    /// that are up of the share of their rotation that is up.
+    fn update_requests(&mut self, p: &Program, t: f64) {
+        self.ratio_hours += self.ratio * p.overlap(self.ratio_since, t);
+        self.ratio_since = t;
+        self.ratio = if self.system_up {
+            let mut r = 1.0;
+            for (b, def) in p.balancers.iter().enumerate() {
+                if self.count[def.top_gate as usize] >= 2 {
+                    r *= match self.rotation[b] {
+                        0 => 0.0,
+                        n => self.rotation_up[b] as f64 / n as f64,
+                    };
+                }
+            }
+            r
+        } else {
+            0.0
+        };
+    }
+
     /// Closes open intervals at the horizon and adds the replication to
     /// `tally`.
     fn finish(&mut self, p: &Program, tally: &mut Tally) {
         self.advance_grid(p, f64::INFINITY, tally);
         let end = self.system_down_clock(p, p.horizon);
-        for i in 0..p.instances() {
-            if !self.up[i] {
-                tally.instance_down_hours[i] += p.overlap(self.down_since[i], p.horizon);
-                tally.instance_share_hours[i] += end - self.share_mark[i];
+        let n = p.instances();
+        for row in 0..p.rows() {
+            let down = if row < n {
+                !self.own_up[row] || self.hold[row] > 0
+            } else {
+                self.cc_active[row - n]
+            };
+            if down {
+                tally.instance_down_hours[row] += p.overlap(self.down_since[row], p.horizon);
+                tally.instance_share_hours[row] += end - self.share_mark[row];
             }
         }
-        if !self.system_up && self.system_down_since < p.warmup {
-            self.outages += 1;
+        if !self.system_up {
+            if self.system_down_since < p.warmup {
+                self.outages += 1;
+            }
+            self.add_window_down(p, self.system_down_since, p.horizon);
         }
         let window = p.horizon - p.warmup;
+        if p.has_requests() {
+            self.update_requests(p, p.horizon);
+            tally.requests.push(self.ratio_hours / window);
+        }
+        for ((o, windows), t) in p
+            .objectives
+            .iter()
+            .zip(&self.window_down)
+            .zip(&mut tally.objectives)
+        {
+            for down in windows {
+                t.push(1.0 - down / o.window, o.availability);
+            }
+        }
         tally.down.push(end / window);
         tally.down_values.push(end / window);
         tally.system_down_hours += end;

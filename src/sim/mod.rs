@@ -1,11 +1,15 @@
 //! The simulation: event queue, one replication, the parallel runner.
 
+mod balancer;
 mod engine;
+mod program;
 mod queue;
 mod runner;
+mod standby;
 mod tally;
 
-pub use engine::{Program, Replication};
+pub use engine::Replication;
+pub use program::Program;
 pub use queue::EventQueue;
 pub use runner::{replication_rng, run_block, simulate, Outcome, Progress, BLOCK};
-pub use tally::Tally;
+pub use tally::{ObjectiveTally, Tally, NINES_BINS_PER_UNIT, NINES_MAX};

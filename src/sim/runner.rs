@@ -11,7 +11,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::engine::{Program, Replication};
+use super::engine::Replication;
+use super::program::Program;
 use super::tally::Tally;
 use crate::error::Error;
 use crate::model::Model;
@@ -70,7 +71,11 @@ pub fn simulate(
     let total = sim.replications;
     let blocks = total.div_ceil(BLOCK);
     let start = Instant::now();
-    let mut tally = Tally::new(program.instances(), program.grid_points());
+    let mut tally = Tally::new(
+        program.rows(),
+        program.grid_points(),
+        model.objectives.len(),
+    );
     let mut first = 0;
     while first < blocks {
         let last = (first + WAVE).min(blocks);
@@ -99,7 +104,7 @@ pub fn simulate(
 
 /// Runs replications `reps` in order into a fresh tally.
 pub fn run_block(program: &Program, seed: u64, reps: std::ops::Range<u64>) -> Tally {
-    let mut tally = Tally::new(program.instances(), program.grid_points());
+    let mut tally = Tally::new(program.rows(), program.grid_points(), program.objectives());
     tally.down_values.reserve((reps.end - reps.start) as usize);
     let mut state = Replication::default();
     for rep in reps {

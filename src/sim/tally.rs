@@ -28,17 +28,75 @@ pub struct Tally {
     pub instance_share_hours: Vec<f64>,
     /// Per A(t) grid point: replications with the system up.
     pub transient_up: Vec<u64>,
+    /// Per-replication time-weighted request success ratio (balancers).
+    pub requests: Moments,
+    /// Per objective: windows seen, met, and their availability histogram.
+    pub objectives: Vec<ObjectiveTally>,
     /// Failures, repairs and other state changes processed.
     pub events: u64,
 }
 
+/// Bins of the window-availability histogram per unit of nines.
+pub const NINES_BINS_PER_UNIT: usize = 20;
+/// Highest nines resolved; better windows fall in the last bin.
+pub const NINES_MAX: usize = 10;
+
+/// Whole windows of one objective, summed over replications.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ObjectiveTally {
+    /// Whole windows observed.
+    pub windows: u64,
+    /// Windows whose availability met the target.
+    pub met: u64,
+    /// Σ window availability.
+    pub availability_sum: f64,
+    /// Windows by nines −log10(1 − A): bin j holds [j, j+1)/20 nines, the
+    /// one before last everything from 10 nines up, the last windows without
+    /// down time.
+    pub nines_histogram: Vec<u64>,
+}
+
+impl ObjectiveTally {
+    /// Records one window.
+    pub fn push(&mut self, availability: f64, target: f64) {
+        if self.nines_histogram.is_empty() {
+            self.nines_histogram = vec![0; NINES_MAX * NINES_BINS_PER_UNIT + 2];
+        }
+        self.windows += 1;
+        self.met += u64::from(availability >= target);
+        self.availability_sum += availability;
+        let last = self.nines_histogram.len() - 1;
+        let bin = if availability >= 1.0 {
+            last
+        } else {
+            let nines = -(1.0 - availability).log10();
+            ((nines * NINES_BINS_PER_UNIT as f64).floor().max(0.0) as usize).min(last - 1)
+        };
+        self.nines_histogram[bin] += 1;
+    }
+
+    fn merge(&mut self, other: &ObjectiveTally) {
+        self.windows += other.windows;
+        self.met += other.met;
+        self.availability_sum += other.availability_sum;
+        if self.nines_histogram.len() < other.nines_histogram.len() {
+            self.nines_histogram.resize(other.nines_histogram.len(), 0);
+        }
+        for (a, b) in self.nines_histogram.iter_mut().zip(&other.nines_histogram) {
+            *a += b;
+        }
+    }
+}
+
 impl Tally {
-    /// An empty tally for `instances` instances and `points` grid points.
-    pub fn new(instances: usize, points: usize) -> Tally {
+    /// An empty tally for `rows` component rows, `points` grid points and
+    /// `objectives` objectives.
+    pub fn new(rows: usize, points: usize, objectives: usize) -> Tally {
         Tally {
-            instance_down_hours: vec![0.0; instances],
-            instance_share_hours: vec![0.0; instances],
+            instance_down_hours: vec![0.0; rows],
+            instance_share_hours: vec![0.0; rows],
             transient_up: vec![0; points],
+            objectives: vec![ObjectiveTally::default(); objectives],
             ..Tally::default()
         }
     }
@@ -65,6 +123,14 @@ impl Tally {
             *a += b;
         }
         self.events += other.events;
+        self.requests.merge(&other.requests);
+        if self.objectives.len() < other.objectives.len() {
+            self.objectives
+                .resize(other.objectives.len(), ObjectiveTally::default());
+        }
+        for (a, b) in self.objectives.iter_mut().zip(&other.objectives) {
+            a.merge(b);
+        }
     }
 }
 

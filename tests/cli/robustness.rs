@@ -102,12 +102,19 @@ fn replace_nth(v: &mut Value, target: usize, new: &Value, seen: &mut usize) -> b
 }
 
 fn example_scenarios() -> Vec<Value> {
-    ["web-service.json", "tiers.json", "quorum.json", "pool.json"]
-        .iter()
-        .map(|f| {
-            serde_json::from_str(&std::fs::read_to_string(scenarios().join(f)).unwrap()).unwrap()
-        })
-        .collect()
+    [
+        "web-service.json",
+        "tiers.json",
+        "quorum.json",
+        "three-tier.json",
+        "dr-site.json",
+        "lb-pool.json",
+        "zones.json",
+        "on-call.json",
+    ]
+    .iter()
+    .map(|f| serde_json::from_str(&std::fs::read_to_string(scenarios().join(f)).unwrap()).unwrap())
+    .collect()
 }
 
 /// Runs a model that loaded, if it is small enough to run in a test.
@@ -151,7 +158,7 @@ proptest! {
     }
 
     #[test]
-    fn mutated_scenarios_never_panic(which in 0usize..4, target in 0usize..120, new in json()) {
+    fn mutated_scenarios_never_panic(which in 0usize..8, target in 0usize..150, new in json()) {
         let mut v = example_scenarios().swap_remove(which);
         replace_nth(&mut v, target, &new, &mut 0);
         let overrides = Overrides { horizon: Some(200.0), replications: Some(3), seed: Some(1) };

@@ -99,3 +99,49 @@ pub fn point_availability(mtbf: f64, mttr: f64, t: f64) -> f64 {
     let (l, m) = (1.0 / mtbf, 1.0 / mttr);
     m / (l + m) + l / (l + m) * (-(l + m) * t).exp()
 }
+
+/// Stationary distribution π of a continuous-time Markov chain with rates
+/// `rates[i][j]` (i ≠ j): solves πQ = 0, Σπ = 1 by Gaussian elimination with
+/// partial pivoting.
+pub fn stationary(rates: &[Vec<f64>]) -> Vec<f64> {
+    let n = rates.len();
+    // Rows of the system: the balance equations of states 1..n, then Σπ = 1.
+    let mut a = vec![vec![0.0; n + 1]; n];
+    for (j, row) in a.iter_mut().enumerate().take(n - 1) {
+        for i in 0..n {
+            row[i] = if i == j {
+                -rates[j]
+                    .iter()
+                    .enumerate()
+                    .filter(|&(k, _)| k != j)
+                    .map(|(_, r)| r)
+                    .sum::<f64>()
+            } else {
+                rates[i][j]
+            };
+        }
+    }
+    a[n - 1] = vec![1.0; n + 1];
+    for col in 0..n {
+        let pivot = (col..n)
+            .max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))
+            .unwrap();
+        a.swap(col, pivot);
+        let pivot_row = a[col].clone();
+        for (r, row) in a.iter_mut().enumerate() {
+            if r != col {
+                let f = row[col] / pivot_row[col];
+                for (x, p) in row.iter_mut().zip(&pivot_row).skip(col) {
+                    *x -= f * p;
+                }
+            }
+        }
+    }
+    (0..n).map(|i| a[i][n] / a[i][i]).collect()
+}
+
+#[test]
+fn stationary_solves_a_two_state_chain() {
+    let pi = stationary(&[vec![0.0, 0.1], vec![0.2, 0.0]]);
+    assert!((pi[0] - 2.0 / 3.0).abs() < 1e-12 && (pi[1] - 1.0 / 3.0).abs() < 1e-12);
+}

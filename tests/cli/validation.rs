@@ -104,9 +104,41 @@ invalid! {
     run_too_large_to_finish: r#"{ "simulation": { "horizon": "1000y", "replications": 100000000 }, "components": { "a": { "count": 100, "mtbf": "1h", "mttr": "1h" } }, "system": { "parallel": ["a"] } }"#, "simulation", "would process about";
     invalid_scenario_name: &format!(r#"{{ "name": "../x", {SIM}, "components": {{ "a": {{ "mtbf": 1, "mttr": 1 }} }}, "system": "a" }}"#), "name", "invalid scenario name";
     not_an_object: "[1, 2]", "", "a scenario is a JSON object";
-    unsupported_crews: &format!(r#"{{ {SIM}, "components": {{ "a": {{ "mtbf": 1, "mttr": 1 }} }}, "crews": {{ "ops": {{ "size": 1 }} }}, "system": "a" }}"#), "crews", "not supported";
-    unsupported_crew_reference: &scenario(r#""a": { "mtbf": 1, "mttr": 1, "crew": "ops" }"#, r#""a""#), "components.a.crew", "not supported";
-    unsupported_standby: &with_a(r#"{ "series": ["a", { "standby": { "units": "web" } }] }"#), "system.series[1].standby", "not supported";
+    unknown_crew: &scenario(r#""a": { "mtbf": 1, "mttr": 1, "crew": "opz" }"#, r#""a""#).replace("\"system\"", "\"crews\": { \"ops\": { \"size\": 1 } }, \"system\""), "components.a.crew", "unknown crew `opz`";
+    crew_size_zero: &scenario(r#""a": { "mtbf": 1, "mttr": 1, "crew": "ops" }"#, r#""a""#).replace("\"system\"", "\"crews\": { \"ops\": { \"size\": 0 } }, \"system\""), "crews.ops.size", "size must be between 1";
+    unused_crew: &scenario(r#""a": { "mtbf": 1, "mttr": 1 }"#, r#""a""#).replace("\"system\"", "\"crews\": { \"ops\": { \"size\": 1 } }, \"system\""), "crews.ops", "not used by any component";
+    common_cause_unknown_instance: &with_a(r#"{ "series": ["a", "web"] }"#).replace("\"system\"", "\"common_cause\": [ { \"name\": \"rack\", \"affects\": [\"web[0]\", \"wbe[1]\"], \"mtbf\": 100, \"mttr\": 1 } ], \"system\""), "common_cause[0].affects[1]", "unknown component";
+    common_cause_empty_affects: &with_a(r#"{ "series": ["a", "web"] }"#).replace("\"system\"", "\"common_cause\": [ { \"name\": \"rack\", \"affects\": [], \"mtbf\": 100, \"mttr\": 1 } ], \"system\""), "common_cause[0].affects", "empty list";
+    common_cause_name_taken: &with_a(r#"{ "series": ["a", "web"] }"#).replace("\"system\"", "\"common_cause\": [ { \"name\": \"web\", \"affects\": [\"a\"], \"mtbf\": 100, \"mttr\": 1 } ], \"system\""), "common_cause[0].name", "already used";
+    common_cause_without_repair: &with_a(r#"{ "series": ["a", "web"] }"#).replace("\"system\"", "\"common_cause\": [ { \"name\": \"rack\", \"affects\": [\"a\"], \"mtbf\": 100 } ], \"system\""), "common_cause[0]", "missing `mttr` or `repair`";
+    objective_availability_above_one: &scenario(r#""a": { "mtbf": 1, "mttr": 1 }"#, r#""a""#).replace("\"system\"", "\"objectives\": [ { \"availability\": 99.95, \"window\": \"30d\" } ], \"system\""), "objectives[0].availability", "between 0 and 1";
+    objective_window_longer_than_run: &scenario(r#""a": { "mtbf": 1, "mttr": 1 }"#, r#""a""#).replace("\"system\"", "\"objectives\": [ { \"availability\": 0.99, \"window\": \"2y\" } ], \"system\""), "objectives[0].window", "must be positive and fit";
+    standby_with_one_unit: &with_a(r#"{ "series": ["web", { "standby": { "units": ["a"] } }] }"#), "system.series[1].standby.units", "at least two units";
+    standby_unit_group_of_one: &with_a(r#"{ "series": ["web", { "standby": { "units": "a" } }] }"#), "system.series[1].standby.units", "single instance";
+    standby_unknown_field: &with_a(r#"{ "series": ["a", { "standby": { "units": "web", "failvoer": "1m" } }] }"#), "system.series[1].standby.failvoer", "unknown field `failvoer`";
+    standby_unknown_mode: &with_a(r#"{ "series": ["a", { "standby": { "units": "web", "mode": "lukewarm" } }] }"#), "system.series[1].standby.mode", "unknown variant `lukewarm`";
+    dormant_factor_outside_warm: &with_a(r#"{ "series": ["a", { "standby": { "units": "web", "mode": "cold", "dormant_factor": 0.5 } }] }"#), "system.series[1].standby.dormant_factor", "applies to warm mode only";
+    dormant_factor_above_one: &with_a(r#"{ "series": ["a", { "standby": { "units": "web", "mode": "warm", "dormant_factor": 1.5 } }] }"#), "system.series[1].standby.dormant_factor", "between 0 and 1";
+    detection_and_heartbeat: &with_a(r#"{ "series": ["a", { "standby": { "units": "web", "detection": "10s", "heartbeat": { "interval": "5s", "misses": 3 } } }] }"#), "system.series[1].standby.heartbeat", "both `detection` and `heartbeat`";
+    heartbeat_without_misses: &with_a(r#"{ "series": ["a", { "standby": { "units": "web", "heartbeat": { "interval": "5s", "misses": 0 } } }] }"#), "system.series[1].standby.heartbeat", "misses of 1 or more";
+    switch_success_outside_unit_interval: &with_a(r#"{ "series": ["a", { "standby": { "units": "web", "switch_success": 1.2 } }] }"#), "system.series[1].standby.switch_success", "probability between 0 and 1";
+    failover_of_wrong_type: &with_a(r#"{ "series": ["a", { "standby": { "units": "web", "failover": [1] } }] }"#), "system.series[1].standby.failover", "duration or a distribution";
+    failover_bad_distribution: &with_a(r#"{ "series": ["a", { "standby": { "units": "web", "failover": { "dist": "uniform", "min": "2m" } } }] }"#), "system.series[1].standby.failover", "needs `min` and `max`";
+    component_shared_between_standby_units: &with_a(r#"{ "series": ["a", { "standby": { "units": [{ "series": ["web[0]", "web[1]"] }, { "series": ["web[1]", "web[2]"] }] } }] }"#), "system.series[1].standby", "`web[1]` is in a standby unit";
+    balancer_min_healthy_above_pool: &with_a(r#"{ "balancer": { "via": "a", "pool": "web", "min_healthy": 4 } }"#), "system.balancer.min_healthy", "between 1 and the pool size (3)";
+    balancer_zero_interval: &with_a(r#"{ "balancer": { "via": "a", "pool": "web", "health_check": { "interval": 0 } } }"#), "system.balancer.health_check", "positive interval";
+    balancer_via_group: &with_a(r#"{ "series": ["a", { "balancer": { "via": "web", "pool": ["web[0]"] } }] }"#), "system.series[1].balancer.via", "group of 3 instances";
+    balancer_missing_pool: &with_a(r#"{ "series": ["web", { "balancer": { "via": "a" } }] }"#), "system.series[1].balancer", "missing field `pool`";
+}
+
+#[test]
+fn typo_in_a_crew_gets_a_suggestion() {
+    let json = scenario(r#""a": { "mtbf": 1, "mttr": 1, "crew": "opz" }"#, r#""a""#).replace(
+        "\"system\"",
+        "\"crews\": { \"ops\": { \"size\": 1 } }, \"system\"",
+    );
+    let err = expect_invalid(&json, "components.a.crew", "unknown crew");
+    assert!(err.contains("did you mean `ops`?"), "{err}");
 }
 
 #[test]

@@ -1,0 +1,280 @@
+//! The compiled, immutable form of a model that every worker shares.
+//!
+//! Series, parallel and k-of-n nodes become k-of-n gates with a count of up
+//! children. A balancer becomes two gates (its pool: min_healthy-of-n; its
+//! top: via and pool) plus member bookkeeping for requests. A standby node
+//! keeps its own state machine. Every node's output goes to a [`Link`].
+//!
+//! Event slots: instance i is slot i (its next failure or repair), then one
+//! slot per common-cause process, one timer per standby node (detection,
+//! failover or manual recovery: never two at once), and one health-check
+//! timer per balancer member.
+
+use crate::model::{Dist, HealthCheck, Model, Node, ObjectiveDef};
+
+/// Where a node's up/down output goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Link {
+    /// The system itself.
+    Root,
+    /// A k-of-n gate.
+    Gate(u32),
+    /// Unit `unit` of standby node `standby`.
+    Unit { standby: u32, unit: u32 },
+    /// Member `member` of balancer `balancer`.
+    Member { balancer: u32, member: u32 },
+}
+
+/// A k-of-n gate: up while at least `k` children are up.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Gate {
+    pub k: u32,
+    pub parent: Link,
+}
+
+/// A compiled standby node.
+#[derive(Clone, Debug)]
+pub(super) struct StandbyDef {
+    pub parent: Link,
+    pub units: u32,
+    /// Ageing speed of idle units (1 for hot).
+    pub idle_speed: f64,
+    pub detection: Option<Dist>,
+    pub failover: Option<Dist>,
+    pub switch_success: f64,
+    pub manual_recovery: Option<Dist>,
+    /// Instances inside each unit (only for warm and cold modes).
+    pub unit_instances: Vec<Vec<u32>>,
+}
+
+/// A compiled balancer.
+#[derive(Clone, Debug)]
+pub(super) struct BalancerDef {
+    /// Gate over via and the pool: the balancer's time-based state.
+    pub top_gate: u32,
+    /// min_healthy-of-n gate over the members.
+    pub pool_gate: u32,
+    pub members: u32,
+    /// Index of its first member in the flat member arrays.
+    pub first_member: u32,
+    pub health: Option<HealthCheck>,
+}
+
+/// A compiled common-cause process.
+#[derive(Clone, Debug)]
+pub(super) struct CommonCauseDef {
+    pub failure: Dist,
+    pub repair: Dist,
+    pub affects: Vec<u32>,
+}
+
+/// Marks "no crew" and "no unit".
+pub(super) const NONE: u32 = u32::MAX;
+
+/// The compiled model.
+#[derive(Clone, Debug)]
+pub struct Program {
+    pub(super) failure: Vec<Dist>,
+    pub(super) repair: Vec<Dist>,
+    /// Per instance: its crew or `NONE`.
+    pub(super) crew: Vec<u32>,
+    pub(super) crew_size: Vec<u32>,
+    pub(super) gates: Vec<Gate>,
+    /// Per gate: number of children (the count when all are up).
+    pub(super) gate_n: Vec<u32>,
+    /// Links fed by instance i: `feeds[feeds_start[i]..feeds_start[i + 1]]`.
+    pub(super) feeds_start: Vec<u32>,
+    pub(super) feeds: Vec<Link>,
+    pub(super) standbys: Vec<StandbyDef>,
+    pub(super) balancers: Vec<BalancerDef>,
+    pub(super) members: u32,
+    /// Per member (flat): its balancer.
+    pub(super) member_balancer: Vec<u32>,
+    pub(super) common_causes: Vec<CommonCauseDef>,
+    /// Per instance: the (standby, unit) pairs of warm or cold standbys that
+    /// contain it.
+    pub(super) enclosures: Vec<Vec<(u32, u32)>>,
+    pub(super) objectives: Vec<ObjectiveDef>,
+    pub(super) horizon: f64,
+    pub(super) warmup: f64,
+    pub(super) grid: Vec<f64>,
+}
+
+impl Program {
+    /// Compiles a model.
+    pub fn new(model: &Model) -> Program {
+        let n = model.instances.len();
+        let mut p = Program {
+            failure: model.instances.iter().map(|i| i.failure.clone()).collect(),
+            repair: model.instances.iter().map(|i| i.repair.clone()).collect(),
+            crew: model
+                .instances
+                .iter()
+                .map(|i| i.crew.map_or(NONE, |c| c as u32))
+                .collect(),
+            crew_size: model.crews.iter().map(|c| c.size as u32).collect(),
+            gates: Vec::new(),
+            gate_n: Vec::new(),
+            feeds_start: Vec::new(),
+            feeds: Vec::new(),
+            standbys: Vec::new(),
+            balancers: Vec::new(),
+            members: 0,
+            member_balancer: Vec::new(),
+            common_causes: model
+                .common_causes
+                .iter()
+                .map(|c| CommonCauseDef {
+                    failure: c.failure.clone(),
+                    repair: c.repair.clone(),
+                    affects: c.affects.iter().map(|&i| i as u32).collect(),
+                })
+                .collect(),
+            enclosures: vec![Vec::new(); n],
+            objectives: model.objectives.clone(),
+            horizon: model.simulation.horizon,
+            warmup: model.simulation.warmup,
+            grid: model.simulation.grid(),
+        };
+        let mut edges: Vec<(u32, Link)> = Vec::new();
+        p.compile(&model.system, Link::Root, &mut edges);
+        edges.sort_by_key(|&(i, _)| i);
+        p.feeds_start = vec![0; n + 1];
+        for &(i, _) in &edges {
+            p.feeds_start[i as usize + 1] += 1;
+        }
+        for i in 0..n {
+            p.feeds_start[i + 1] += p.feeds_start[i];
+        }
+        p.feeds = edges.into_iter().map(|(_, l)| l).collect();
+        p
+    }
+
+    fn add_gate(&mut self, k: usize, n: usize, parent: Link) -> u32 {
+        self.gates.push(Gate {
+            k: k as u32,
+            parent,
+        });
+        self.gate_n.push(n as u32);
+        (self.gates.len() - 1) as u32
+    }
+
+    /// Compiles `node`, whose output goes to `out`.
+    fn compile(&mut self, node: &Node, out: Link, edges: &mut Vec<(u32, Link)>) {
+        match node {
+            Node::Instance(i) => edges.push((*i as u32, out)),
+            Node::Series(_) | Node::Parallel(_) | Node::KOfN { .. } => {
+                let (k, children) = node.gate().expect("a gate node");
+                let g = self.add_gate(k, children.len(), out);
+                for child in children {
+                    self.compile(child, Link::Gate(g), edges);
+                }
+            }
+            Node::Standby(s) => {
+                let id = self.standbys.len() as u32;
+                let idle_speed = s.mode.idle_speed();
+                let mut unit_instances = Vec::new();
+                if idle_speed < 1.0 {
+                    for (u, unit) in s.units.iter().enumerate() {
+                        let mut list = Vec::new();
+                        unit.for_each_instance(&mut |i| {
+                            list.push(i as u32);
+                            self.enclosures[i].push((id, u as u32));
+                        });
+                        unit_instances.push(list);
+                    }
+                }
+                self.standbys.push(StandbyDef {
+                    parent: out,
+                    units: s.units.len() as u32,
+                    idle_speed,
+                    detection: s.detection.clone(),
+                    failover: s.failover.clone(),
+                    switch_success: s.switch_success,
+                    manual_recovery: s.manual_recovery.clone(),
+                    unit_instances,
+                });
+                for (u, unit) in s.units.iter().enumerate() {
+                    let link = Link::Unit {
+                        standby: id,
+                        unit: u as u32,
+                    };
+                    self.compile(unit, link, edges);
+                }
+            }
+            Node::Balancer(b) => {
+                let id = self.balancers.len() as u32;
+                let top_gate = self.add_gate(2, 2, out);
+                let pool_gate = self.add_gate(b.min_healthy, b.pool.len(), Link::Gate(top_gate));
+                self.balancers.push(BalancerDef {
+                    top_gate,
+                    pool_gate,
+                    members: b.pool.len() as u32,
+                    first_member: self.members,
+                    health: b.health_check,
+                });
+                self.members += b.pool.len() as u32;
+                self.member_balancer
+                    .extend(std::iter::repeat_n(id, b.pool.len()));
+                self.compile(&b.via, Link::Gate(top_gate), edges);
+                for (m, member) in b.pool.iter().enumerate() {
+                    let link = Link::Member {
+                        balancer: id,
+                        member: m as u32,
+                    };
+                    self.compile(member, link, edges);
+                }
+            }
+        }
+    }
+
+    /// Number of instances.
+    pub fn instances(&self) -> usize {
+        self.failure.len()
+    }
+
+    /// Rows of per-component statistics: instances, then common causes.
+    pub fn rows(&self) -> usize {
+        self.failure.len() + self.common_causes.len()
+    }
+
+    /// Number of A(t) grid points.
+    pub fn grid_points(&self) -> usize {
+        self.grid.len()
+    }
+
+    /// Number of objectives.
+    pub fn objectives(&self) -> usize {
+        self.objectives.len()
+    }
+
+    /// Whether requests are measured (the system has a balancer).
+    pub fn has_requests(&self) -> bool {
+        !self.balancers.is_empty()
+    }
+
+    /// First slot of the common-cause processes.
+    pub(super) fn cc_base(&self) -> usize {
+        self.instances()
+    }
+
+    /// First slot of the standby timers.
+    pub(super) fn standby_base(&self) -> usize {
+        self.cc_base() + self.common_causes.len()
+    }
+
+    /// First slot of the balancer member timers.
+    pub(super) fn member_base(&self) -> usize {
+        self.standby_base() + self.standbys.len()
+    }
+
+    /// Total number of event slots.
+    pub(super) fn slots(&self) -> usize {
+        self.member_base() + self.members as usize
+    }
+
+    #[inline]
+    pub(super) fn overlap(&self, a: f64, b: f64) -> f64 {
+        (b.min(self.horizon) - a.max(self.warmup)).max(0.0)
+    }
+}

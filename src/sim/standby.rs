@@ -1,0 +1,239 @@
+//! The standby state machine (SPEC §2 "standby").
+//!
+//! ```text
+//! Normal ──active unit fails──▶ Detecting ──detection delay──▶ (choose the first up unit)
+//!    ▲                              │ active repaired: back to Normal
+//!    │                              ▼
+//!    │        none up: Waiting   FailingOver ──failover delay──▶ switch
+//!    │                                                          │ works (p): Normal, new active
+//!    │                                                          └ fails: Stuck ──manual recovery──▶ first up unit
+//!    └── Waiting or Stuck: the first unit whose repair completes becomes active at once
+//! ```
+//!
+//! Zero detection and failover delays are taken at once, without events.
+//! The node is up only in Normal with its active unit up. Idle units (all
+//! but the active one) age at the mode's idle speed: the remaining life of
+//! each of their instances is rescaled when their speed changes, which is
+//! exact for every distribution (time runs slower for idle units).
+
+use rand::{Rng, RngExt};
+
+use super::engine::Replication;
+use super::program::{Program, NONE};
+
+/// Phases of a standby node.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// The active unit is up (or, after a repair, about to be).
+    #[default]
+    Normal,
+    /// The active unit failed; the failure is not noticed yet.
+    Detecting,
+    /// Switching over to `target`.
+    FailingOver,
+    /// A switchover failed: no active unit until manual recovery or a repair.
+    Stuck,
+    /// No unit was up to switch to: waiting for a repair.
+    Waiting,
+}
+
+/// The state of one standby node.
+#[derive(Clone, Debug, Default)]
+pub(super) struct StandbyState {
+    active: u32,
+    phase: Phase,
+    target: u32,
+    unit_up: Vec<bool>,
+}
+
+impl StandbyState {
+    fn output(&self) -> bool {
+        self.phase == Phase::Normal && self.active != NONE && self.unit_up[self.active as usize]
+    }
+
+    fn first_up_except(&self, except: u32) -> Option<u32> {
+        (0..self.unit_up.len() as u32).find(|&u| u != except && self.unit_up[u as usize])
+    }
+}
+
+impl Replication {
+    pub(super) fn reset_standby(&mut self, p: &Program) {
+        self.standby
+            .resize(p.standbys.len(), StandbyState::default());
+        for (st, def) in self.standby.iter_mut().zip(&p.standbys) {
+            st.active = 0;
+            st.phase = Phase::Normal;
+            st.target = NONE;
+            st.unit_up.clear();
+            st.unit_up.resize(def.units as usize, true);
+        }
+    }
+
+    /// Unit `u` of standby `s` went up or down at `t`.
+    pub(super) fn unit_changed<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        s: usize,
+        u: usize,
+        up: bool,
+        t: f64,
+        rng: &mut R,
+    ) {
+        let before = self.standby[s].output();
+        let st = &mut self.standby[s];
+        st.unit_up[u] = up;
+        let is_active = st.active == u as u32;
+        match (up, st.phase) {
+            (true, Phase::Detecting) if is_active => {
+                st.phase = Phase::Normal;
+                self.schedule(p.standby_base() + s, f64::INFINITY);
+            }
+            (true, Phase::Stuck | Phase::Waiting) => {
+                st.phase = Phase::Normal;
+                self.schedule(p.standby_base() + s, f64::INFINITY);
+                self.set_active(p, s, u as u32, t);
+            }
+            (false, Phase::Normal) if is_active => self.active_failed(p, s, t, rng),
+            _ => {}
+        }
+        self.emit(p, s, before, t, rng);
+    }
+
+    /// The timer of standby `s` fired at `t` (its slot is already idle).
+    pub(super) fn standby_timer<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        s: usize,
+        t: f64,
+        rng: &mut R,
+    ) {
+        let before = self.standby[s].output();
+        match self.standby[s].phase {
+            Phase::Detecting => self.detected(p, s, t, rng),
+            Phase::FailingOver => {
+                let target = self.standby[s].target;
+                self.complete_switch(p, s, target, t, rng);
+            }
+            Phase::Stuck => match self.standby[s].first_up_except(NONE) {
+                Some(u) => {
+                    self.standby[s].phase = Phase::Normal;
+                    self.set_active(p, s, u, t);
+                }
+                None => self.standby[s].phase = Phase::Waiting,
+            },
+            Phase::Normal | Phase::Waiting => {}
+        }
+        self.emit(p, s, before, t, rng);
+    }
+
+    fn emit<R: Rng + ?Sized>(&mut self, p: &Program, s: usize, before: bool, t: f64, rng: &mut R) {
+        let after = self.standby[s].output();
+        if after != before {
+            self.signal(p, p.standbys[s].parent, after, t, rng);
+        }
+    }
+
+    fn active_failed<R: Rng + ?Sized>(&mut self, p: &Program, s: usize, t: f64, rng: &mut R) {
+        match &p.standbys[s].detection {
+            Some(d) => {
+                self.standby[s].phase = Phase::Detecting;
+                let at = t + d.sample(rng);
+                self.schedule(p.standby_base() + s, at);
+            }
+            None => self.detected(p, s, t, rng),
+        }
+    }
+
+    /// The active unit's failure is noticed: switch to the first up unit.
+    fn detected<R: Rng + ?Sized>(&mut self, p: &Program, s: usize, t: f64, rng: &mut R) {
+        let failed = self.standby[s].active;
+        let target = self.standby[s].first_up_except(failed);
+        self.set_active(p, s, NONE, t);
+        match (target, &p.standbys[s].failover) {
+            (None, _) => self.standby[s].phase = Phase::Waiting,
+            (Some(u), Some(d)) => {
+                self.standby[s].phase = Phase::FailingOver;
+                self.standby[s].target = u;
+                let at = t + d.sample(rng);
+                self.schedule(p.standby_base() + s, at);
+            }
+            (Some(u), None) => self.complete_switch(p, s, u, t, rng),
+        }
+    }
+
+    /// The switchover to `target` ends: it works with probability
+    /// `switch_success`; a target that failed meanwhile fails as the new
+    /// active unit.
+    fn complete_switch<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        s: usize,
+        target: u32,
+        t: f64,
+        rng: &mut R,
+    ) {
+        let def = &p.standbys[s];
+        if def.switch_success < 1.0 && rng.random::<f64>() >= def.switch_success {
+            self.standby[s].phase = Phase::Stuck;
+            if let Some(d) = &def.manual_recovery {
+                let at = t + d.sample(rng);
+                self.schedule(p.standby_base() + s, at);
+            }
+            return;
+        }
+        self.standby[s].phase = Phase::Normal;
+        self.set_active(p, s, target, t);
+        if !self.standby[s].unit_up[target as usize] {
+            self.active_failed(p, s, t, rng);
+        }
+    }
+
+    /// Makes `unit` (or none) the active unit and updates the ageing speed
+    /// of the instances of the old and new active units.
+    fn set_active(&mut self, p: &Program, s: usize, unit: u32, t: f64) {
+        let old = std::mem::replace(&mut self.standby[s].active, unit);
+        let def = &p.standbys[s];
+        if old == unit || def.idle_speed == 1.0 {
+            return;
+        }
+        for u in [old, unit] {
+            if u != NONE {
+                for &i in &def.unit_instances[u as usize] {
+                    self.update_speed(p, i as usize, t);
+                }
+            }
+        }
+    }
+
+    /// Recomputes instance `i`'s ageing speed and, if it is up, moves its
+    /// pending failure so that its remaining operating life is unchanged.
+    fn update_speed(&mut self, p: &Program, i: usize, t: f64) {
+        let mut speed: f64 = 1.0;
+        for &(s, u) in &p.enclosures[i] {
+            if self.standby[s as usize].active != u {
+                speed = speed.min(p.standbys[s as usize].idle_speed);
+            }
+        }
+        let old = self.speed[i];
+        if speed == old {
+            return;
+        }
+        self.speed[i] = speed;
+        if !self.own_up[i] {
+            return;
+        }
+        let remaining = if old == 0.0 {
+            self.frozen[i]
+        } else {
+            (self.fail_at[i] - t) * old
+        };
+        let at = if speed == 0.0 {
+            self.frozen[i] = remaining;
+            f64::INFINITY
+        } else {
+            t + remaining / speed
+        };
+        self.fail_at[i] = at;
+        self.schedule(i, at);
+    }
+}
