@@ -165,6 +165,45 @@ fn describe(m: &Model) -> String {
             inst.steady_availability()
         );
     }
+    for c in &m.crews {
+        let members: Vec<&str> = m
+            .instances
+            .iter()
+            .filter(|i| i.crew.is_some_and(|k| m.crews[k].name == c.name))
+            .map(|i| i.name.as_str())
+            .collect();
+        let _ = writeln!(
+            o,
+            "  crew {}: {} repair{} at once, for {}",
+            c.name,
+            c.size,
+            if c.size == 1 { "" } else { "s" },
+            members.join(", ")
+        );
+    }
+    for c in &m.common_causes {
+        let affects: Vec<&str> = c
+            .affects
+            .iter()
+            .map(|&i| m.instances[i].name.as_str())
+            .collect();
+        let _ = writeln!(
+            o,
+            "  common cause {}: holds down {}\n    between outages  {}\n    outage           {}",
+            c.name,
+            affects.join(", "),
+            c.failure,
+            c.repair
+        );
+    }
+    for ob in &m.objectives {
+        let _ = writeln!(
+            o,
+            "  objective: availability {} in every window of {}",
+            ob.availability,
+            text::human_hours(ob.window)
+        );
+    }
     let _ = writeln!(o, "\nsystem:");
     for line in m.topology().lines() {
         let _ = writeln!(o, "  {line}");

@@ -342,9 +342,16 @@ impl fmt::Display for Dist {
     }
 }
 
-/// Formats hours with up to 6 significant digits and the unit `h`.
+/// Formats a duration given in hours with up to 6 significant digits, in
+/// seconds or minutes below an hour and in hours above.
 pub fn hours(h: f64) -> String {
-    format!("{} h", significant(h, 6))
+    if h > 0.0 && h < 1.0 / 60.0 {
+        format!("{} s", significant(h * 3600.0, 6))
+    } else if h > 0.0 && h < 1.0 {
+        format!("{} min", significant(h * 60.0, 6))
+    } else {
+        format!("{} h", significant(h, 6))
+    }
 }
 
 /// Formats a number with at most `digits` significant digits, without

@@ -104,6 +104,35 @@ pub fn summary(r: &Report, source: &str) -> String {
             100.0 * f.censored_fraction
         ),
     );
+    if let Some(q) = &r.requests {
+        row(
+            &mut o,
+            "requests served",
+            format!("{:.dec$}", q.success_ratio),
+            format!(
+                "95% CI [{:.dec$}, {:.dec$}]   time-weighted share of requests that succeed",
+                q.ci95[0], q.ci95[1]
+            ),
+        );
+    }
+    for ob in &r.objectives {
+        let w = &ob.window_availability;
+        row(
+            &mut o,
+            &format!(
+                "objective {} / {}",
+                ob.availability,
+                human_hours(ob.window_hours)
+            ),
+            format!("{:.1}% met", 100.0 * ob.met_fraction),
+            format!(
+                "of {} windows   worst 1% below {}   worst 5% below {}",
+                ob.windows,
+                window_value(w.p1),
+                window_value(w.p5)
+            ),
+        );
+    }
     let analytic = match (
         &r.analytic.method,
         r.analytic.interval.or(r.analytic.steady_state),
@@ -121,8 +150,16 @@ pub fn summary(r: &Report, source: &str) -> String {
     o
 }
 
+fn window_value(a: f64) -> String {
+    if a >= 1.0 {
+        "1 (no down time)".to_string()
+    } else {
+        format!("{:.6}", a)
+    }
+}
+
 fn row(o: &mut String, label: &str, value: String, detail: String) {
-    let _ = writeln!(o, "  {label:<22} {value:<14} {detail}").map(|_| ());
+    let _ = writeln!(o, "  {label:<25} {value:<14} {detail}");
     if o.ends_with(" \n") {
         let trimmed = o.trim_end().len();
         o.truncate(trimmed);

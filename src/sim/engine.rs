@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 
 use rand::Rng;
 
-use super::program::{Link, Program, NONE};
+use super::program::{Link, Program, MEMBER, NONE, ROOT, UNIT};
 use super::queue::EventQueue;
 use super::standby::StandbyState;
 use super::tally::Tally;
@@ -189,6 +189,18 @@ impl Replication {
         rng: &mut R,
         tally: &mut Tally,
     ) {
+        if p.plain[i] {
+            let up = !self.own_up[i];
+            self.own_up[i] = up;
+            let d = if up {
+                p.failure[i].sample(rng)
+            } else {
+                p.repair[i].sample(rng)
+            };
+            self.queue.replace_top(t + d, self.seq);
+            self.instance_changed(p, i, up, t, rng, tally);
+            return;
+        }
         if self.own_up[i] {
             self.own_up[i] = false;
             if p.crew[i] == NONE {
@@ -343,35 +355,34 @@ impl Replication {
         rng: &mut R,
     ) {
         loop {
-            match link {
-                Link::Gate(g) => {
-                    let gate = p.gates[g as usize];
-                    let count = &mut self.count[g as usize];
-                    let was = *count >= gate.k;
-                    if up {
-                        *count += 1;
-                    } else {
-                        *count -= 1;
-                    }
-                    let is = *count >= gate.k;
-                    if was == is {
-                        return;
-                    }
-                    link = gate.parent;
-                    up = is;
+            if link < UNIT {
+                let gate = p.gates[link as usize];
+                let count = &mut self.count[link as usize];
+                let was = *count >= gate.k;
+                if up {
+                    *count += 1;
+                } else {
+                    *count -= 1;
                 }
-                Link::Root => {
-                    self.system_changed(p, up, t);
+                let is = *count >= gate.k;
+                if was == is {
                     return;
                 }
-                Link::Unit { standby, unit } => {
-                    self.unit_changed(p, standby as usize, unit as usize, up, t, rng);
-                    return;
-                }
-                Link::Member { balancer, member } => {
-                    self.member_changed(p, balancer as usize, member as usize, up, t);
-                    link = Link::Gate(p.balancers[balancer as usize].pool_gate);
-                }
+                link = gate.parent;
+                up = is;
+            } else if link == ROOT {
+                self.system_changed(p, up, t);
+                return;
+            } else if link < MEMBER {
+                let (standby, unit) = p.units[(link - UNIT) as usize];
+                self.unit_changed(p, standby as usize, unit as usize, up, t, rng);
+                return;
+            } else {
+                let k = (link - MEMBER) as usize;
+                let b = p.member_balancer[k] as usize;
+                let member = k - p.balancers[b].first_member as usize;
+                self.member_changed(p, b, member, up, t);
+                link = p.balancers[b].pool_gate;
             }
         }
     }

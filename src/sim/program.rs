@@ -12,18 +12,17 @@
 
 use crate::model::{Dist, HealthCheck, Model, Node, ObjectiveDef};
 
-/// Where a node's up/down output goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Link {
-    /// The system itself.
-    Root,
-    /// A k-of-n gate.
-    Gate(u32),
-    /// Unit `unit` of standby node `standby`.
-    Unit { standby: u32, unit: u32 },
-    /// Member `member` of balancer `balancer`.
-    Member { balancer: u32, member: u32 },
-}
+/// Where a node's up/down output goes, packed in a `u32` so that the common
+/// case, a gate, is one comparison away: below `UNIT` a gate index; from
+/// `UNIT` an index into [`Program::units`]; from `MEMBER` a flat balancer
+/// member index; `ROOT` the system itself.
+pub(super) type Link = u32;
+/// First unit link.
+pub(super) const UNIT: Link = 1 << 30;
+/// First member link.
+pub(super) const MEMBER: Link = 2 << 30;
+/// The system.
+pub(super) const ROOT: Link = u32::MAX;
 
 /// A k-of-n gate: up while at least `k` children are up.
 #[derive(Clone, Copy, Debug)]
@@ -90,6 +89,11 @@ pub struct Program {
     pub(super) members: u32,
     /// Per member (flat): its balancer.
     pub(super) member_balancer: Vec<u32>,
+    /// (standby, unit) of each unit link.
+    pub(super) units: Vec<(u32, u32)>,
+    /// Per instance: no crew, no common cause and no dormancy, so its
+    /// events take the shortest path.
+    pub(super) plain: Vec<bool>,
     pub(super) common_causes: Vec<CommonCauseDef>,
     /// Per instance: the (standby, unit) pairs of warm or cold standbys that
     /// contain it.
@@ -121,6 +125,8 @@ impl Program {
             balancers: Vec::new(),
             members: 0,
             member_balancer: Vec::new(),
+            units: Vec::new(),
+            plain: Vec::new(),
             common_causes: model
                 .common_causes
                 .iter()
@@ -137,7 +143,7 @@ impl Program {
             grid: model.simulation.grid(),
         };
         let mut edges: Vec<(u32, Link)> = Vec::new();
-        p.compile(&model.system, Link::Root, &mut edges);
+        p.compile(&model.system, ROOT, &mut edges);
         edges.sort_by_key(|&(i, _)| i);
         p.feeds_start = vec![0; n + 1];
         for &(i, _) in &edges {
@@ -147,6 +153,13 @@ impl Program {
             p.feeds_start[i + 1] += p.feeds_start[i];
         }
         p.feeds = edges.into_iter().map(|(_, l)| l).collect();
+        let mut held = vec![false; n];
+        for c in &p.common_causes {
+            c.affects.iter().for_each(|&i| held[i as usize] = true);
+        }
+        p.plain = (0..n)
+            .map(|i| p.crew[i] == NONE && !held[i] && p.enclosures[i].is_empty())
+            .collect();
         p
     }
 
@@ -167,7 +180,7 @@ impl Program {
                 let (k, children) = node.gate().expect("a gate node");
                 let g = self.add_gate(k, children.len(), out);
                 for child in children {
-                    self.compile(child, Link::Gate(g), edges);
+                    self.compile(child, g, edges);
                 }
             }
             Node::Standby(s) => {
@@ -195,17 +208,15 @@ impl Program {
                     unit_instances,
                 });
                 for (u, unit) in s.units.iter().enumerate() {
-                    let link = Link::Unit {
-                        standby: id,
-                        unit: u as u32,
-                    };
+                    let link = UNIT + self.units.len() as u32;
+                    self.units.push((id, u as u32));
                     self.compile(unit, link, edges);
                 }
             }
             Node::Balancer(b) => {
                 let id = self.balancers.len() as u32;
                 let top_gate = self.add_gate(2, 2, out);
-                let pool_gate = self.add_gate(b.min_healthy, b.pool.len(), Link::Gate(top_gate));
+                let pool_gate = self.add_gate(b.min_healthy, b.pool.len(), top_gate);
                 self.balancers.push(BalancerDef {
                     top_gate,
                     pool_gate,
@@ -216,13 +227,10 @@ impl Program {
                 self.members += b.pool.len() as u32;
                 self.member_balancer
                     .extend(std::iter::repeat_n(id, b.pool.len()));
-                self.compile(&b.via, Link::Gate(top_gate), edges);
+                self.compile(&b.via, top_gate, edges);
+                let first = self.members - b.pool.len() as u32;
                 for (m, member) in b.pool.iter().enumerate() {
-                    let link = Link::Member {
-                        balancer: id,
-                        member: m as u32,
-                    };
-                    self.compile(member, link, edges);
+                    self.compile(member, MEMBER + first + m as u32, edges);
                 }
             }
         }

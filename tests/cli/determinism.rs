@@ -17,12 +17,22 @@ fn without_timing(json: &str) -> String {
 
 #[test]
 fn one_and_two_threads_give_identical_reports() {
+    same_report_on_one_and_two_threads("web-service.json");
+}
+
+/// Standby, balancer, crew, common cause and objectives all at once.
+#[test]
+fn one_and_two_threads_give_identical_reports_with_every_construct() {
+    same_report_on_one_and_two_threads("three-tier.json");
+}
+
+fn same_report_on_one_and_two_threads(file: &str) {
     let d = Dir::new();
     let mut outputs = Vec::new();
     for threads in ["1", "2"] {
         let o = d.run(&[
             "run",
-            scenarios().join("web-service.json").to_str().unwrap(),
+            scenarios().join(file).to_str().unwrap(),
             "--threads",
             threads,
             "--replications",
