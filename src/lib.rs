@@ -21,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod analytic;
 pub mod error;
 pub mod model;
 pub mod report;
@@ -38,6 +39,7 @@ pub use report::Report;
 /// # Errors
 /// [`Error::Usage`] when the thread pool cannot be built.
 pub fn run(model: &Model, threads: usize) -> Result<Report, Error> {
+    let analysis = analytic::analyze(model);
     let outcome = sim::simulate(model, threads, &mut |_| {})?;
-    Ok(Report::new(model, &outcome))
+    Ok(Report::new(model, &outcome, &analysis))
 }

@@ -90,6 +90,11 @@ fn run(args: &RunArgs) -> Result<()> {
         }
         reports.push(report);
     }
+    let failed: Vec<&str> = reports
+        .iter()
+        .filter(|r| r.analytic.failed())
+        .map(|r| r.scenario.as_str())
+        .collect();
     if args.format == Format::Json {
         let json = if reports.len() == 1 {
             reports[0].to_json()
@@ -98,8 +103,27 @@ fn run(args: &RunArgs) -> Result<()> {
         };
         print!("{json}");
     }
+    if !failed.is_empty() {
+        return Err(CheckFailed(failed.join(", ")).into());
+    }
     Ok(())
 }
+
+/// The analytic check of one or more scenarios failed (exit code 1).
+#[derive(Debug)]
+struct CheckFailed(String);
+
+impl std::fmt::Display for CheckFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the analytic check failed for {}: the exact value lies outside the simulation's 99.9% confidence interval",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for CheckFailed {}
 
 fn simulate_with_progress(model: &Model, threads: usize, quiet: bool) -> Result<Report> {
     let sim = &model.simulation;
@@ -121,9 +145,10 @@ fn simulate_with_progress(model: &Model, threads: usize, quiet: bool) -> Result<
         let rate = p.events as f64 / start.elapsed().as_secs_f64().max(1e-9);
         bar.set_message(format!("{rate:.2e} events/s"));
     };
+    let analysis = availsim::analytic::analyze(model);
     let outcome = simulate(model, threads, &mut on_progress)?;
     bar.finish_and_clear();
-    Ok(Report::new(model, &outcome))
+    Ok(Report::new(model, &outcome, &analysis))
 }
 
 fn check(args: &CheckArgs) -> Result<()> {
@@ -208,6 +233,32 @@ fn describe(m: &Model) -> String {
     for line in m.topology().lines() {
         let _ = writeln!(o, "  {line}");
     }
+    let a = availsim::analytic::analyze(m);
+    let _ = writeln!(o, "\nanalytic check:");
+    match a.method {
+        Some(method) => {
+            let kind = if a.exact { "exact" } else { "approximate" };
+            let _ = writeln!(o, "  method          {} ({kind})", method.name());
+            if let Some(v) = a.steady_state {
+                let _ = writeln!(o, "  steady state    {v:.10}");
+            }
+            if let Some(v) = a.interval {
+                let _ = writeln!(
+                    o,
+                    "  interval        {v:.10}   expected over [{}, {}] from all up",
+                    text::human_hours(s.warmup),
+                    text::human_hours(s.horizon)
+                );
+            }
+            if let Some(h) = a.mttf_hours {
+                let _ = writeln!(o, "  MTTF            {} ({h:.6} h)", text::human_hours(h));
+            }
+        }
+        None => {
+            let _ = writeln!(o, "  none");
+        }
+    }
+    let _ = writeln!(o, "  {}", a.note);
     o.push('\n');
     o
 }

@@ -249,6 +249,40 @@ impl Dist {
         }
     }
 
+    /// The exact second moment E(X²) in hours².
+    ///
+    /// # Formula
+    /// ```text
+    /// exponential: 2·mean²        weibull: scale²·Γ(1 + 2/shape)
+    /// lognormal:   exp(2mu + 2sigma²)   gamma: shape·(shape + 1)·scale²
+    /// normal truncated at 0, α = −mean/sd, λ = φ(α)/(1 − Φ(α)):
+    ///              sd²·(1 + αλ − λ²) + (mean + sd·λ)²
+    /// uniform:     (min² + min·max + max²)/3
+    /// ```
+    pub fn second_moment(&self) -> f64 {
+        match self {
+            Dist::Exponential { mean } => 2.0 * mean * mean,
+            Dist::Weibull { shape, scale } => scale * scale * gamma(1.0 + 2.0 / shape),
+            Dist::LogNormal { mu, sigma } => (2.0 * mu + 2.0 * sigma * sigma).exp(),
+            Dist::Gamma { shape, scale, .. } => shape * (shape + 1.0) * scale * scale,
+            Dist::Normal { mean, sd } => {
+                if *sd == 0.0 {
+                    return mean * mean;
+                }
+                let alpha = -mean / sd;
+                let pdf = (-alpha * alpha / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+                let lambda = pdf / (0.5 * erfc(alpha / std::f64::consts::SQRT_2));
+                let m = mean + sd * lambda;
+                sd * sd * (1.0 + alpha * lambda - lambda * lambda) + m * m
+            }
+            Dist::Uniform { min, max } => (min * min + min * max + max * max) / 3.0,
+            Dist::Deterministic { value } => value * value,
+            Dist::Empirical { samples } => {
+                samples.iter().map(|x| x * x).sum::<f64>() / samples.len() as f64
+            }
+        }
+    }
+
     /// The rate 1/mean when the distribution is exponential.
     pub fn exponential_rate(&self) -> Option<f64> {
         match self {
@@ -407,6 +441,32 @@ mod tests {
             assert!(
                 (m - exact).abs() <= 4.5 * se + 1e-12 * exact,
                 "{d}: sample mean {m} vs exact {exact} (se {se})"
+            );
+        }
+    }
+
+    #[test]
+    fn sample_second_moments_match_exact_ones() {
+        let cases = [
+            Dist::exponential(3.0).unwrap(),
+            Dist::weibull_mean(1.3, 20.0).unwrap(),
+            Dist::lognormal_mean_cv(8.0, 0.6).unwrap(),
+            Dist::gamma(2.5, 4.0).unwrap(),
+            Dist::normal(2.0, 3.0).unwrap(),
+            Dist::uniform(1.0, 5.0).unwrap(),
+            Dist::empirical(vec![1.0, 2.0, 6.0]).unwrap(),
+        ];
+        for d in &cases {
+            let mut rng = ChaCha8Rng::seed_from_u64(12);
+            let n = 400_000;
+            let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng).powi(2)).collect();
+            let m = xs.iter().sum::<f64>() / n as f64;
+            let v = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+            let se = (v / n as f64).sqrt();
+            let exact = d.second_moment();
+            assert!(
+                (m - exact).abs() <= 4.5 * se,
+                "{d}: {m} vs {exact} (se {se})"
             );
         }
     }

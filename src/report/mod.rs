@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::analytic::{verdict, Analysis};
 use crate::error::Error;
 use crate::model::{Model, ObjectiveDef};
 use crate::scenario::HOURS_PER_YEAR;
@@ -191,11 +192,64 @@ pub struct Analytic {
     pub verdict: Option<String>,
     /// (simulated − exact) / standard error.
     pub z: Option<f64>,
+    /// Which figure the simulation was compared with: `interval` or
+    /// `steady_state` (null without a verdict).
+    pub compared_with: Option<String>,
+    /// (simulated − approximate) / approximate, for approximations.
+    pub relative_difference: Option<f64>,
+    /// What was done, and why other methods did not apply.
+    pub note: Option<String>,
+}
+
+impl Analytic {
+    /// The analytic block for `analysis` against the simulated availability.
+    pub fn new(a: &Analysis, mean: f64, std_error: f64, n: u64) -> Analytic {
+        let unfair = a.interval.is_none()
+            && std_error > 0.0
+            && a.startup_bias.is_some_and(|b| b.abs() > 0.25 * std_error);
+        let (verdict, z) = match a.reference() {
+            Some(exact) if !unfair => verdict(exact, mean, std_error, n),
+            _ => (None, None),
+        };
+        let mut note = a.note.clone();
+        if unfair && a.reference().is_some() {
+            note.push_str(&format!(
+                "; no verdict: the start-up bias of about {:.2e} against the steady state exceeds a quarter of the standard error (lengthen the horizon or add a warmup of ten mean cycles)",
+                a.startup_bias.unwrap_or(0.0)
+            ));
+        }
+        let compared_with = z.and(if a.interval.is_some() {
+            Some("interval")
+        } else {
+            Some("steady_state")
+        });
+        let relative_difference = match (a.exact, a.steady_state) {
+            (false, Some(v)) if v > 0.0 => Some((mean - v) / v),
+            _ => None,
+        };
+        Analytic {
+            method: a.method.map(|m| m.name().to_string()),
+            exact: a.exact,
+            steady_state: a.steady_state,
+            interval: a.interval,
+            mttf_hours: a.mttf_hours,
+            verdict: verdict.map(|ok| if ok { "pass" } else { "fail" }.to_string()),
+            z,
+            compared_with: compared_with.map(str::to_string),
+            relative_difference,
+            note: Some(note),
+        }
+    }
+
+    /// Whether the check failed.
+    pub fn failed(&self) -> bool {
+        self.verdict.as_deref() == Some("fail")
+    }
 }
 
 impl Report {
     /// Builds the report of a finished run.
-    pub fn new(model: &Model, outcome: &Outcome) -> Report {
+    pub fn new(model: &Model, outcome: &Outcome, analysis: &Analysis) -> Report {
         let sim = &model.simulation;
         let t = &outcome.tally;
         let reps = t.replications();
@@ -283,7 +337,7 @@ impl Report {
                     .map(|&u| u as f64 / reps as f64)
                     .collect(),
             },
-            analytic: Analytic::default(),
+            analytic: Analytic::new(analysis, mean, d.std_error(), reps),
         }
     }
 

@@ -133,14 +133,7 @@ pub fn summary(r: &Report, source: &str) -> String {
             ),
         );
     }
-    let analytic = match (
-        &r.analytic.method,
-        r.analytic.interval.or(r.analytic.steady_state),
-    ) {
-        (Some(m), Some(v)) => format!("{m}: {v:.dec$}"),
-        _ => "no analytic check in this version".to_string(),
-    };
-    row(&mut o, "analytic", analytic, String::new());
+    analytic_rows(&mut o, r, dec);
     top_contributors(&mut o, r);
     let _ = writeln!(
         o,
@@ -148,6 +141,55 @@ pub fn summary(r: &Report, source: &str) -> String {
         s.events, s.wall_seconds, s.events_per_second
     );
     o
+}
+
+fn analytic_rows(o: &mut String, r: &Report, dec: usize) {
+    let a = &r.analytic;
+    let Some(method) = &a.method else {
+        row(
+            o,
+            "analytic check",
+            "none".into(),
+            a.note.clone().unwrap_or_default(),
+        );
+        return;
+    };
+    let label = if a.exact {
+        format!("{method} (exact)")
+    } else {
+        method.clone()
+    };
+    let mut figures = Vec::new();
+    if let Some(v) = a.interval {
+        figures.push(format!("interval {v:.dec$}"));
+    }
+    if let Some(v) = a.steady_state {
+        figures.push(format!("steady state {v:.dec$}"));
+    }
+    if let Some(h) = a.mttf_hours {
+        figures.push(format!("MTTF {}", human_hours(h)));
+    }
+    row(o, "analytic", label, figures.join("   "));
+    let outcome = match (&a.verdict, a.z, a.relative_difference) {
+        (Some(v), Some(z), _) => format!(
+            "{}   z = {z:+.2} against the {} value (pass: inside the 99.9% CI)",
+            v.to_uppercase(),
+            a.compared_with
+                .as_deref()
+                .unwrap_or("exact")
+                .replace('_', " ")
+        ),
+        (_, _, Some(d)) => format!(
+            "no verdict for an approximation; simulated differs by {:+.3}%",
+            100.0 * d
+        ),
+        _ if r.availability.std_error == 0.0 => {
+            "no verdict: the simulation saw no variation (no down time)".to_string()
+        }
+        _ => "no verdict: the steady-state comparison would be unfair (see the report's note)"
+            .to_string(),
+    };
+    row(o, "verdict", outcome, String::new());
 }
 
 fn window_value(a: f64) -> String {

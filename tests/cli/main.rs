@@ -1,6 +1,7 @@
 //! availsim's integration tests: the CLI, agreement with exact answers,
 //! determinism, validation and robustness. One binary, as ripgrep does.
 
+mod analytic;
 mod constructs;
 mod determinism;
 mod exact;

@@ -1,0 +1,415 @@
+//! The analytic check (SPEC §4): which exact or approximate method applies,
+//! its figures, and the verdict against the simulation.
+//!
+//! - **structure-function**: independent units (dedicated repair; standby
+//!   only when hot, instant and perfect; balancers by time availability),
+//!   any distributions. Exact steady state from mean-up/(mean-up+mean-down);
+//!   with every distribution exponential also the exact expected
+//!   availability over [warmup, horizon] from an all-up start.
+//! - **ctmc**: every distribution exponential, with crews, standby
+//!   behaviour, switch failures, common causes: the continuous-time Markov
+//!   chain of the engine's own state machine, solved numerically.
+//! - **approximation** otherwise: the structure function with standby nodes
+//!   as ideal parallel groups and crews as dedicated repair, less the
+//!   expected detection, failover and manual-recovery time per active-unit
+//!   failure. No verdict.
+
+pub mod ctmc;
+pub mod structure;
+
+use crate::model::{Dist, Model, Node};
+use crate::stats::t_quantile;
+pub use structure::Structure;
+
+/// Which method gave the figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// The structure function of independent units.
+    StructureFunction,
+    /// A continuous-time Markov chain.
+    Ctmc,
+    /// A stated approximation.
+    Approximation,
+}
+
+impl Method {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::StructureFunction => "structure-function",
+            Method::Ctmc => "ctmc",
+            Method::Approximation => "approximation",
+        }
+    }
+}
+
+/// The analytic figures of a scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Analysis {
+    /// The method, or `None` when nothing applies.
+    pub method: Option<Method>,
+    /// Whether the figures are exact.
+    pub exact: bool,
+    /// Steady-state availability.
+    pub steady_state: Option<f64>,
+    /// Expected availability over [warmup, horizon] from all up.
+    pub interval: Option<f64>,
+    /// Mean time to first system failure from all up.
+    pub mttf_hours: Option<f64>,
+    /// What was done, and why other methods did not apply.
+    pub note: String,
+    /// For non-exponential units: the estimated start-up bias of the
+    /// interval average relative to the steady state (first order in
+    /// 1/window), which decides whether a steady-state verdict is fair.
+    pub startup_bias: Option<f64>,
+}
+
+impl Analysis {
+    /// The exact value the simulation is compared with: the interval value
+    /// where known, else the steady state (exact methods only).
+    pub fn reference(&self) -> Option<f64> {
+        if self.exact {
+            self.interval.or(self.steady_state)
+        } else {
+            None
+        }
+    }
+}
+
+/// Steady-state availability of a unit: mean-up / (mean-up + mean-down).
+pub fn steady(up: &Dist, down: &Dist) -> f64 {
+    let u = up.mean();
+    u / (u + down.mean())
+}
+
+/// Point availability at `t` of an exponential unit that starts up:
+/// μ/(λ+μ) + λ/(λ+μ)·e^{−(λ+μ)t}.
+pub fn exponential_point(up_mean: f64, down_mean: f64, t: f64) -> f64 {
+    let (l, m) = (1.0 / up_mean, 1.0 / down_mean);
+    m / (l + m) + l / (l + m) * (-(l + m) * t).exp()
+}
+
+fn all_exponential(model: &Model) -> bool {
+    let exp = |d: &Dist| d.exponential_rate().is_some();
+    model
+        .instances
+        .iter()
+        .all(|i| exp(&i.failure) && exp(&i.repair))
+        && model
+            .common_causes
+            .iter()
+            .all(|c| exp(&c.failure) && exp(&c.repair))
+}
+
+/// Every analytic figure for `model`.
+pub fn analyze(model: &Model) -> Analysis {
+    let exponential = all_exponential(model);
+    match Structure::new(model) {
+        Ok(sf) => structure_analysis(model, &sf, exponential),
+        Err(why) if exponential => match ctmc::Chain::build(model) {
+            Ok(chain) => {
+                let sim = &model.simulation;
+                Analysis {
+                    method: Some(Method::Ctmc),
+                    exact: true,
+                    steady_state: Some(chain.steady_state()),
+                    interval: Some(chain.interval(sim.warmup, sim.horizon)),
+                    mttf_hours: chain.mttf(),
+                    note: format!(
+                        "continuous-time Markov chain of {} states ({why})",
+                        chain.states()
+                    ),
+                    startup_bias: None,
+                }
+            }
+            Err(too_big) => approximation(model, format!("{why}; {too_big}")),
+        },
+        Err(why) => approximation(
+            model,
+            format!("{why}, and not every distribution is exponential"),
+        ),
+    }
+}
+
+fn structure_analysis(model: &Model, sf: &Structure, exponential: bool) -> Analysis {
+    let p: Vec<f64> = model
+        .instances
+        .iter()
+        .map(|i| steady(&i.failure, &i.repair))
+        .collect();
+    let q: Vec<f64> = model
+        .common_causes
+        .iter()
+        .map(|c| 1.0 - steady(&c.failure, &c.repair))
+        .collect();
+    let steady_state = sf.evaluate(&p, &q);
+    let sim = &model.simulation;
+    let interval = exponential.then(|| interval_availability(model, sf, sim.warmup, sim.horizon));
+    let mttf_hours = if exponential {
+        ctmc::Chain::build(model).ok().and_then(|c| c.mttf())
+    } else {
+        None
+    };
+    let note = if exponential {
+        "structure function of independent exponential units: exact steady state and interval availability"
+    } else {
+        "structure function of independent units: exact steady state (mean-up / (mean-up + mean-down)); the interval value needs exponential units"
+    };
+    let startup_bias = (!exponential).then(|| startup_bias(model, sf, &p, &q));
+    Analysis {
+        method: Some(Method::StructureFunction),
+        exact: true,
+        steady_state: Some(steady_state),
+        interval,
+        mttf_hours,
+        note: note.into(),
+        startup_bias,
+    }
+}
+
+/// First-order start-up bias of the window average when units start up:
+/// Σᵢ I_B(i)·cᵢ/(horizon − warmup), where by renewal-reward theory a unit
+/// with up time U, down time D and cycle C = U + D has
+/// ∫₀^∞ (A(t) − A∞) dt = cᵢ = E[U]·E[C²]/(2E[C]²) − E[U²]/(2E[C]),
+/// and I_B(i) is its Birnbaum importance. A warmup of ten mean cycles of
+/// every unit is taken to remove the bias.
+fn startup_bias(model: &Model, sf: &Structure, p: &[f64], q: &[f64]) -> f64 {
+    let sim = &model.simulation;
+    let c = |up: &Dist, down: &Dist| {
+        let (eu, ed) = (up.mean(), down.mean());
+        let ec = eu + ed;
+        let ec2 = up.second_moment() + 2.0 * eu * ed + down.second_moment();
+        eu * ec2 / (2.0 * ec * ec) - up.second_moment() / (2.0 * ec)
+    };
+    let cycles = model
+        .instances
+        .iter()
+        .map(|i| i.failure.mean() + i.repair.mean())
+        .chain(
+            model
+                .common_causes
+                .iter()
+                .map(|c| c.failure.mean() + c.repair.mean()),
+        );
+    if cycles.fold(0.0, f64::max) * 10.0 <= sim.warmup {
+        return 0.0;
+    }
+    let mut bias = 0.0;
+    for (i, inst) in model.instances.iter().enumerate() {
+        let (mut hi, mut lo) = (p.to_vec(), p.to_vec());
+        hi[i] = 1.0;
+        lo[i] = 0.0;
+        bias += (sf.evaluate(&hi, q) - sf.evaluate(&lo, q)) * c(&inst.failure, &inst.repair);
+    }
+    for (k, cc) in model.common_causes.iter().enumerate() {
+        let (mut hi, mut lo) = (q.to_vec(), q.to_vec());
+        hi[k] = 0.0;
+        lo[k] = 1.0;
+        bias += (sf.evaluate(p, &hi) - sf.evaluate(p, &lo)) * c(&cc.failure, &cc.repair);
+    }
+    bias / sim.window()
+}
+
+/// The structure function at time `t` from all up (exponential units).
+pub fn point_availability(model: &Model, sf: &Structure, t: f64) -> f64 {
+    let point = |up: &Dist, down: &Dist| exponential_point(up.mean(), down.mean(), t);
+    let p: Vec<f64> = model
+        .instances
+        .iter()
+        .map(|i| point(&i.failure, &i.repair))
+        .collect();
+    let q: Vec<f64> = model
+        .common_causes
+        .iter()
+        .map(|c| 1.0 - point(&c.failure, &c.repair))
+        .collect();
+    sf.evaluate(&p, &q)
+}
+
+/// Expected availability over [a, b] from all up at 0 (exponential units):
+/// the point availability integrated by 10-point Gauss–Legendre on panels
+/// no wider than half the shortest time scale still decaying, and the
+/// steady state beyond the point where every transient term is below e^{−40}.
+pub fn interval_availability(model: &Model, sf: &Structure, a: f64, b: f64) -> f64 {
+    let mut rates: Vec<f64> = model
+        .instances
+        .iter()
+        .map(|i| (&i.failure, &i.repair))
+        .chain(model.common_causes.iter().map(|c| (&c.failure, &c.repair)))
+        .map(|(f, r)| 1.0 / f.mean() + 1.0 / r.mean())
+        .collect();
+    rates.sort_by(|x, y| y.total_cmp(x));
+    let f = |t: f64| point_availability(model, sf, t);
+    integrate_decaying(f, &rates, a, b) / (b - a)
+}
+
+/// ∫ₐᵇ f for f = constant + Σ c_j e^{−r_j t} (products of such terms
+/// included), with `rates` sorted in decreasing order.
+pub fn integrate_decaying(f: impl Fn(f64) -> f64, rates: &[f64], a: f64, b: f64) -> f64 {
+    let mut total = 0.0;
+    let mut t = a;
+    while t < b {
+        let Some(&rate) = rates.iter().find(|&&r| r * t < 40.0) else {
+            return total + f(t) * (b - t);
+        };
+        let end = (t + 0.5 / rate).min(b);
+        total += gauss_legendre(&f, t, end);
+        t = end;
+    }
+    total
+}
+
+/// 10-point Gauss–Legendre quadrature on [a, b].
+fn gauss_legendre(f: &impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
+    const X: [f64; 5] = [
+        0.148_874_338_981_631_2,
+        0.433_395_394_129_247_2,
+        0.679_409_568_299_024_4,
+        0.865_063_366_688_984_5,
+        0.973_906_528_517_171_7,
+    ];
+    const W: [f64; 5] = [
+        0.295_524_224_714_752_9,
+        0.269_266_719_309_996_4,
+        0.219_086_362_515_982,
+        0.149_451_349_150_580_6,
+        0.066_671_344_308_688_1,
+    ];
+    let (mid, half) = ((a + b) / 2.0, (b - a) / 2.0);
+    let sum: f64 = X
+        .iter()
+        .zip(W)
+        .map(|(x, w)| w * (f(mid - half * x) + f(mid + half * x)))
+        .sum();
+    sum * half
+}
+
+/// The stated approximation for everything else.
+fn approximation(model: &Model, why: String) -> Analysis {
+    let mut ideal = model.clone();
+    let mut penalty = 0.0;
+    ideal.system = idealize(&model.system, model, &mut penalty);
+    for i in &mut ideal.instances {
+        i.crew = None;
+    }
+    ideal.crews.clear();
+    let steady_state = Structure::new(&ideal).ok().map(|sf| {
+        let p: Vec<f64> = ideal
+            .instances
+            .iter()
+            .map(|i| steady(&i.failure, &i.repair))
+            .collect();
+        let q: Vec<f64> = ideal
+            .common_causes
+            .iter()
+            .map(|c| 1.0 - steady(&c.failure, &c.repair))
+            .collect();
+        (sf.evaluate(&p, &q) - penalty).clamp(0.0, 1.0)
+    });
+    Analysis {
+        method: steady_state.map(|_| Method::Approximation),
+        exact: false,
+        steady_state,
+        interval: None,
+        mttf_hours: None,
+        startup_bias: None,
+        note: format!(
+            "approximation: crews as dedicated repair, standby as ideal parallel groups less the detection, failover and manual-recovery time per active-unit failure ({why})"
+        ),
+    }
+}
+
+/// Replaces standby nodes by ideal parallel groups and adds to `penalty` the
+/// down-time fraction their delays cost: (failures of the active unit per
+/// hour) × (detection + failover + (1 − p)·manual recovery).
+fn idealize(node: &Node, model: &Model, penalty: &mut f64) -> Node {
+    match node {
+        Node::Instance(_) => node.clone(),
+        Node::Series(c) => Node::Series(c.iter().map(|n| idealize(n, model, penalty)).collect()),
+        Node::Parallel(c) => {
+            Node::Parallel(c.iter().map(|n| idealize(n, model, penalty)).collect())
+        }
+        Node::KOfN { k, of } => Node::KOfN {
+            k: *k,
+            of: of.iter().map(|n| idealize(n, model, penalty)).collect(),
+        },
+        Node::Balancer(b) => {
+            let mut b = (**b).clone();
+            b.via = idealize(&b.via, model, penalty);
+            b.pool = b.pool.iter().map(|n| idealize(n, model, penalty)).collect();
+            Node::Balancer(Box::new(b))
+        }
+        Node::Standby(s) => {
+            let rate = failure_frequency(&s.units[0], model);
+            let mean = |d: &Option<Dist>| d.as_ref().map_or(0.0, Dist::mean);
+            let manual = match &s.manual_recovery {
+                Some(d) => d.mean(),
+                None => first_repair(&s.units[0], model),
+            };
+            *penalty +=
+                rate * (mean(&s.detection) + mean(&s.failover) + (1.0 - s.switch_success) * manual);
+            Node::Parallel(
+                s.units
+                    .iter()
+                    .map(|n| idealize(n, model, penalty))
+                    .collect(),
+            )
+        }
+    }
+}
+
+/// Steady-state failures per hour of a unit of independent instances:
+/// Σᵢ Aᵢ·λᵢ·I_B(i), with I_B(i) = P(unit up | i up) − P(unit up | i down)
+/// (Birnbaum importance) and λᵢ = 1/mean-up. Units that are not a
+/// structure function fall back to the sum of their instances' rates.
+fn failure_frequency(unit: &Node, model: &Model) -> f64 {
+    let mut sub = model.clone();
+    sub.system = unit.clone();
+    sub.common_causes.clear();
+    for i in &mut sub.instances {
+        i.crew = None;
+    }
+    let mut members = Vec::new();
+    unit.for_each_instance(&mut |i| members.push(i));
+    members.dedup();
+    let rate = |i: usize| 1.0 / model.instances[i].failure.mean();
+    let Ok(sf) = Structure::new(&sub) else {
+        return members.iter().map(|&i| rate(i)).sum();
+    };
+    let p: Vec<f64> = model
+        .instances
+        .iter()
+        .map(|i| steady(&i.failure, &i.repair))
+        .collect();
+    members
+        .iter()
+        .map(|&i| {
+            let mut hi = p.clone();
+            hi[i] = 1.0;
+            let mut lo = p.clone();
+            lo[i] = 0.0;
+            p[i] * rate(i) * (sf.evaluate(&hi, &[]) - sf.evaluate(&lo, &[]))
+        })
+        .sum()
+}
+
+/// The mean repair time of the first instance of a unit (what ends a stuck
+/// switchover without manual recovery, roughly).
+fn first_repair(node: &Node, model: &Model) -> f64 {
+    let mut first = None;
+    node.for_each_instance(&mut |i| {
+        first.get_or_insert(model.instances[i].repair.mean());
+    });
+    first.unwrap_or(0.0)
+}
+
+/// `pass` when `exact` lies in the simulation's 99.9% confidence interval.
+/// Returns (verdict, z); no verdict when the simulation saw no variation.
+pub fn verdict(exact: f64, mean: f64, std_error: f64, n: u64) -> (Option<bool>, Option<f64>) {
+    if std_error.is_nan() || std_error <= 0.0 {
+        return (None, None);
+    }
+    let z = (mean - exact) / std_error;
+    let half = t_quantile(0.9995, n) * std_error;
+    (Some((mean - exact).abs() <= half), Some(z))
+}
