@@ -16,12 +16,25 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Simulate each scenario, print a summary and write OUT/<name>/report.json.
+    /// Simulate each scenario, print a summary, write OUT/<name>/report.json, summary.csv and plots.
     Run(RunArgs),
     /// Validate scenarios and print their resolved topology; no simulation.
     Check(CheckArgs),
     /// Print the JSON Schema of the scenario format.
     Schema,
+    /// Redraw the plots of an earlier run from its report.json.
+    Plot(PlotArgs),
+}
+
+/// Options of `plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// A report.json written by `availsim run`.
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// Output folder (plots go to DIR/<scenario>/; default: the report's folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Options of `run`.

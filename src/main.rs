@@ -12,11 +12,11 @@ use anyhow::Result;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use availsim::report::{text, write_atomic};
+use availsim::report::{plot::draw_all, summary_csv, text, write_atomic};
 use availsim::scenario::{load_file, Overrides};
 use availsim::sim::{simulate, Progress};
 use availsim::{Error, Model, Report};
-use cli::{CheckArgs, Cli, Command, Format, RunArgs, SimArgs};
+use cli::{CheckArgs, Cli, Command, Format, PlotArgs, RunArgs, SimArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -27,6 +27,7 @@ fn main() -> ExitCode {
             println!("{}", availsim::scenario::raw::schema_json());
             Ok(())
         }
+        Command::Plot(args) => plot(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -82,7 +83,12 @@ fn run(args: &RunArgs) -> Result<()> {
     let mut reports = Vec::new();
     for model in &models {
         let report = simulate_with_progress(model, threads, args.quiet)?;
-        let path = args.out.join(&model.name).join("report.json");
+        let dir = args.out.join(&model.name);
+        let path = dir.join("report.json");
+        write_atomic(&dir.join("summary.csv"), &summary_csv(&[&report]))?;
+        if !args.no_plots {
+            draw_all(&report, &dir)?;
+        }
         write_atomic(&path, report.to_json().as_bytes())?;
         if args.format == Format::Text && !args.quiet {
             print!("{}", text::summary(&report, &model.source));
@@ -149,6 +155,31 @@ fn simulate_with_progress(model: &Model, threads: usize, quiet: bool) -> Result<
     let outcome = simulate(model, threads, &mut on_progress)?;
     bar.finish_and_clear();
     Ok(Report::new(model, &outcome, &analysis))
+}
+
+fn plot(args: &PlotArgs) -> Result<()> {
+    let file = &args.report;
+    let text = std::fs::read_to_string(file).map_err(|cause| Error::Read {
+        file: file.clone(),
+        cause,
+    })?;
+    let report: Report = serde_json::from_str(&text).map_err(|e| Error::Syntax {
+        file: file.clone(),
+        line: e.line(),
+        column: e.column(),
+        message: format!("not an availsim report: {e}"),
+    })?;
+    let dir = match &args.out {
+        Some(out) => out.join(&report.scenario),
+        None => file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), PathBuf::from),
+    };
+    for f in draw_all(&report, &dir)? {
+        println!("{}", f.display());
+    }
+    Ok(())
 }
 
 fn check(args: &CheckArgs) -> Result<()> {

@@ -1,5 +1,6 @@
 //! The report of a run (SPEC §5) and its writers.
 
+pub mod plot;
 pub mod text;
 
 use std::io::Write as _;
@@ -41,6 +42,8 @@ pub struct Report {
     pub transient: Transient,
     /// The analytic cross-check.
     pub analytic: Analytic,
+    /// The running estimate against replications.
+    pub convergence: Convergence,
 }
 
 /// Run settings and cost. `threads`, `wall_seconds` and `events_per_second`
@@ -91,6 +94,36 @@ pub struct Downtime {
     pub p90: f64,
     /// 99th percentile.
     pub p99: f64,
+    /// 95th percentile (marked in the downtime plot).
+    pub p95: f64,
+    /// Replications by down time per year, for the downtime plot.
+    pub histogram: Histogram,
+}
+
+/// Counts of values in equal bins; values beyond the last edge are counted
+/// in `overflow`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    /// Bin edges, one more than the counts.
+    pub edges: Vec<f64>,
+    /// Values in each bin, from one edge up to the next (the last bin closed).
+    pub counts: Vec<u64>,
+    /// Values above the last edge.
+    pub overflow: u64,
+}
+
+/// The running estimate of availability as replications accumulate, for
+/// the convergence plot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Convergence {
+    /// Replications at each checkpoint (about 200, log-spaced).
+    pub replications: Vec<u64>,
+    /// Availability estimated from the first replications.
+    pub mean: Vec<f64>,
+    /// Its 95% confidence interval, lower ends.
+    pub ci95_low: Vec<f64>,
+    /// Upper ends.
+    pub ci95_high: Vec<f64>,
 }
 
 /// Outages overlapping the window.
@@ -293,6 +326,8 @@ impl Report {
                 p50: per_year(quantile(&sorted, 0.5)),
                 p90: per_year(quantile(&sorted, 0.9)),
                 p99: per_year(quantile(&sorted, 0.99)),
+                p95: per_year(quantile(&sorted, 0.95)),
+                histogram: histogram(&sorted, per_year),
             },
             outages: Outages {
                 per_year: t.outages as f64 / (reps as f64 * years),
@@ -338,6 +373,7 @@ impl Report {
                     .collect(),
             },
             analytic: Analytic::new(analysis, mean, d.std_error(), reps),
+            convergence: convergence(&t.down_values),
         }
     }
 
@@ -347,6 +383,68 @@ impl Report {
         s.push('\n');
         s
     }
+}
+
+/// 40 equal bins from 0 to the 99.9th percentile of `sorted` (scaled by
+/// `scale`); the rest counts as overflow.
+fn histogram(sorted: &[f64], scale: impl Fn(f64) -> f64) -> Histogram {
+    const BINS: usize = 40;
+    let max = scale(sorted.last().copied().unwrap_or(0.0));
+    let top = match scale(quantile(sorted, 0.999)) {
+        t if t > 0.0 => t,
+        _ if max > 0.0 => max,
+        _ => 1.0,
+    };
+    let width = top / BINS as f64;
+    let mut counts = vec![0; BINS];
+    let mut overflow = 0;
+    for &v in sorted {
+        let x = scale(v);
+        if x > top {
+            overflow += 1;
+        } else {
+            counts[((x / width) as usize).min(BINS - 1)] += 1;
+        }
+    }
+    Histogram {
+        edges: (0..=BINS).map(|i| i as f64 * width).collect(),
+        counts,
+        overflow,
+    }
+}
+
+/// The availability estimated from the first n replications, at about 200
+/// log-spaced n (from 10, or 2 for smaller runs, up to all).
+fn convergence(down: &[f64]) -> Convergence {
+    let n = down.len();
+    let mut points: Vec<usize> = (0..200)
+        .map(|k| {
+            let lo = n.clamp(2, 10) as f64;
+            (lo * (n as f64 / lo).powf(k as f64 / 199.0)).round() as usize
+        })
+        .filter(|&k| k >= 2)
+        .collect();
+    points.dedup();
+    let mut c = Convergence {
+        replications: Vec::new(),
+        mean: Vec::new(),
+        ci95_low: Vec::new(),
+        ci95_high: Vec::new(),
+    };
+    let mut m = crate::stats::Moments::default();
+    let mut next = points.iter().peekable();
+    for (i, &x) in down.iter().enumerate() {
+        m.push(x);
+        if next.peek() == Some(&&(i + 1)) {
+            next.next();
+            let [lo, hi] = m.ci(0.95);
+            c.replications.push(m.n);
+            c.mean.push(1.0 - m.mean);
+            c.ci95_low.push((1.0 - hi).clamp(0.0, 1.0));
+            c.ci95_high.push((1.0 - lo).clamp(0.0, 1.0));
+        }
+    }
+    c
 }
 
 fn objective(o: &ObjectiveDef, t: &ObjectiveTally) -> Objective {
@@ -380,6 +478,91 @@ fn objective(o: &ObjectiveDef, t: &ObjectiveTally) -> Objective {
             p50: percentile(0.5),
         },
     }
+}
+
+/// Columns of `summary.csv`, in order; stable across versions (new columns
+/// are only ever appended).
+pub const CSV_COLUMNS: [&str; 27] = [
+    "scenario",
+    "replications",
+    "horizon_hours",
+    "warmup_hours",
+    "seed",
+    "availability",
+    "availability_std_error",
+    "availability_ci95_low",
+    "availability_ci95_high",
+    "nines",
+    "downtime_hours_per_year",
+    "downtime_p50",
+    "downtime_p90",
+    "downtime_p99",
+    "outages_per_year",
+    "mean_outage_hours",
+    "mttff_hours",
+    "censored_fraction",
+    "request_success_ratio",
+    "objectives_met_fraction",
+    "analytic_method",
+    "analytic_exact",
+    "analytic_steady_state",
+    "analytic_interval",
+    "analytic_mttf_hours",
+    "verdict",
+    "z",
+];
+
+impl Report {
+    /// The report's row of `summary.csv` (empty fields for nulls; objective
+    /// fractions joined by `;`).
+    pub fn csv_row(&self) -> Vec<String> {
+        let num = |x: f64| x.to_string();
+        let opt = |x: Option<f64>| x.map(num).unwrap_or_default();
+        let a = &self.analytic;
+        vec![
+            self.scenario.clone(),
+            self.simulation.replications.to_string(),
+            num(self.simulation.horizon_hours),
+            num(self.simulation.warmup_hours),
+            self.simulation.seed.to_string(),
+            num(self.availability.mean),
+            num(self.availability.std_error),
+            num(self.availability.ci95[0]),
+            num(self.availability.ci95[1]),
+            opt(self.availability.nines),
+            num(self.downtime_hours_per_year.mean),
+            num(self.downtime_hours_per_year.p50),
+            num(self.downtime_hours_per_year.p90),
+            num(self.downtime_hours_per_year.p99),
+            num(self.outages.per_year),
+            opt(self.outages.mean_duration_hours),
+            opt(self.first_failure.mttff_hours),
+            num(self.first_failure.censored_fraction),
+            opt(self.requests.as_ref().map(|r| r.success_ratio)),
+            self.objectives
+                .iter()
+                .map(|o| o.met_fraction.to_string())
+                .collect::<Vec<_>>()
+                .join(";"),
+            a.method.clone().unwrap_or_default(),
+            a.exact.to_string(),
+            opt(a.steady_state),
+            opt(a.interval),
+            opt(a.mttf_hours),
+            a.verdict.clone().unwrap_or_default(),
+            opt(a.z),
+        ]
+    }
+}
+
+/// `summary.csv` for `reports`: a header and one row per report.
+pub fn summary_csv(reports: &[&Report]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(CSV_COLUMNS);
+    for r in reports {
+        let _ = w.write_record(r.csv_row());
+    }
+    w.into_inner().unwrap_or_default()
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same

@@ -1,0 +1,576 @@
+//! The plots of SPEC §5, as PNG and SVG, drawn from a [`Report`] alone so
+//! that `availsim plot REPORT.json` redraws them identically.
+//!
+//! Text is rendered with DejaVu Sans embedded in the binary (the `dejavu`
+//! crate), so no system font library is needed. Where availability crowds
+//! near 1 (mean above 0.99), plots show unavailability 1 − A instead, on a
+//! log scale for A(t), so that 0.9999 and 0.99999 are a decade apart rather
+//! than a hair.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::{register_font, FontStyle};
+
+use super::{write_atomic, Report};
+use crate::error::Error;
+
+const SIZE: (u32, u32) = (1200, 720);
+const FONT: &str = "sans-serif";
+const BLUE_LINE: RGBColor = RGBColor(31, 119, 180);
+const ORANGE: RGBColor = RGBColor(230, 120, 20);
+const RED_LINE: RGBColor = RGBColor(200, 40, 40);
+
+/// The plots every run draws.
+pub const PLOTS: [&str; 4] = ["availability", "downtime", "convergence", "components"];
+
+type Drawn = Result<(), String>;
+
+fn fonts() -> Result<(), String> {
+    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
+                .map_err(|_| "the embedded DejaVu Sans font could not be loaded".to_string())
+        })
+        .clone()
+}
+
+fn err<E: std::fmt::Debug>(e: E) -> String {
+    format!("{e:?}")
+}
+
+/// Draws every plot of `report` into `dir` as `NAME.png` and `NAME.svg`,
+/// each written atomically; returns the files written.
+///
+/// # Errors
+/// [`Error::Output`] when a file cannot be written or a plot cannot be
+/// drawn.
+pub fn draw_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let fail = |file: &Path, why: String| Error::Output {
+        file: file.to_path_buf(),
+        cause: std::io::Error::other(why),
+    };
+    fonts().map_err(|e| fail(dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|cause| Error::Output {
+        file: dir.to_path_buf(),
+        cause,
+    })?;
+    let mut written = Vec::new();
+    for name in PLOTS {
+        let png = dir.join(format!("{name}.png"));
+        let tmp = dir.join(format!(".{name}.tmp-{}.png", std::process::id()));
+        {
+            let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+            draw(name, &root, report).map_err(|e| fail(&png, e))?;
+            root.present().map_err(|e| fail(&png, err(e)))?;
+        }
+        std::fs::rename(&tmp, &png).map_err(|cause| Error::Output {
+            file: png.clone(),
+            cause,
+        })?;
+        let svg_path = dir.join(format!("{name}.svg"));
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            draw(name, &root, report).map_err(|e| fail(&svg_path, e))?;
+            root.present().map_err(|e| fail(&svg_path, err(e)))?;
+        }
+        write_atomic(&svg_path, svg.as_bytes())?;
+        written.extend([png, svg_path]);
+    }
+    Ok(written)
+}
+
+fn draw<DB: DrawingBackend>(name: &str, root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
+    root.fill(&WHITE).map_err(err)?;
+    match name {
+        "availability" => availability(root, r),
+        "downtime" => downtime(root, r),
+        "convergence" => convergence(root, r),
+        _ => components(root, r),
+    }
+}
+
+/// Availability crowds near 1: plot unavailability instead.
+fn crowded(r: &Report) -> bool {
+    r.availability.mean > 0.99
+}
+
+/// A time axis unit that keeps tick labels short: (divisor, name).
+fn time_unit(hours: f64) -> (f64, &'static str) {
+    if hours >= 2.0 * 8760.0 {
+        (8760.0, "years")
+    } else if hours >= 48.0 {
+        (24.0, "days")
+    } else {
+        (1.0, "hours")
+    }
+}
+
+/// A duration axis unit for down time: (divisor, name).
+fn duration_unit(hours: f64) -> (f64, &'static str) {
+    if hours < 2.0 {
+        (1.0 / 60.0, "minutes")
+    } else {
+        (1.0, "hours")
+    }
+}
+
+/// The 95% Wilson score interval of a proportion p from n trials (it stays
+/// informative at p = 0, unlike p ± 1.96·√(p(1−p)/n)).
+fn wilson(p: f64, n: f64) -> (f64, f64) {
+    let z: f64 = 1.96;
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// The exact (or approximate) analytic value to draw, and its legend label.
+fn analytic_line(r: &Report) -> Option<(f64, String)> {
+    let a = &r.analytic;
+    let kind = if a.exact { "exact" } else { "approximate" };
+    a.steady_state.map(|v| {
+        (
+            v,
+            format!(
+                "{kind} steady state ({})",
+                a.method.as_deref().unwrap_or("")
+            ),
+        )
+    })
+}
+
+fn decade_below(x: f64) -> f64 {
+    10f64.powf(x.log10().floor())
+}
+
+fn decade_above(x: f64) -> f64 {
+    10f64.powf(x.log10().ceil())
+}
+
+fn availability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
+    let (div, unit) = time_unit(r.simulation.horizon_hours);
+    let n = r.simulation.replications as f64;
+    let tr = &r.transient;
+    let points: Vec<(f64, f64, f64, f64)> = tr
+        .time_hours
+        .iter()
+        .zip(&tr.availability)
+        .map(|(&t, &a)| {
+            let (lo, hi) = wilson(a, n);
+            (t / div, a, lo, hi)
+        })
+        .collect();
+    let (x0, x1) = (
+        r.simulation.warmup_hours / div,
+        (r.simulation.horizon_hours / div).max(r.simulation.warmup_hours / div + 1e-9),
+    );
+    let title = format!("Point availability A(t) — {}", r.scenario);
+    let line = analytic_line(r);
+    if crowded(r) {
+        // Unavailability 1 − A(t) on a log scale. An estimate from n
+        // replications resolves 1/n, so the floor sits a decade below that
+        // (or below the exact value) and is labelled 0.
+        let mut lowest = 0.1 / n;
+        if let Some((v, _)) = &line {
+            if *v < 1.0 {
+                lowest = lowest.min((1.0 - v) / 3.0);
+            }
+        }
+        let floor = decade_below(lowest);
+        let top = points
+            .iter()
+            .map(|&(_, _, lo, _)| 1.0 - lo)
+            .fold(floor * 10.0, f64::max);
+        let top = decade_above(top).min(1.0).max(floor * 10.0);
+        let clamp = |u: f64| u.max(floor);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&title, (FONT, 28))
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(110)
+            .build_cartesian_2d(x0..x1, (floor..top).log_scale())
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc(format!("time ({unit})"))
+            .y_desc("unavailability 1 − A(t) (log scale)")
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 20))
+            .y_label_formatter(&|v| {
+                if *v <= floor * 1.0001 {
+                    "0".into()
+                } else {
+                    format!("{v:.0e}")
+                }
+            })
+            .draw()
+            .map_err(err)?;
+        let band: Vec<(f64, f64)> = points
+            .iter()
+            .map(|&(t, _, lo, _)| (t, clamp(1.0 - lo)))
+            .chain(
+                points
+                    .iter()
+                    .rev()
+                    .map(|&(t, _, _, hi)| (t, clamp(1.0 - hi))),
+            )
+            .collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, BLUE_LINE.mix(0.18))))
+            .map_err(err)?
+            .label("95% confidence band (Wilson)")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.18).filled())
+            });
+        // Markers, not a line: at this resolution most estimates are 0 or a
+        // few replications, and a line would zigzag between them.
+        chart
+            .draw_series(
+                points
+                    .iter()
+                    .map(|&(t, a, _, _)| Circle::new((t, clamp(1.0 - a)), 3, BLUE_LINE.filled())),
+            )
+            .map_err(err)?
+            .label("simulated 1 − A(t)")
+            .legend(|(x, y)| Circle::new((x + 10, y), 4, BLUE_LINE.filled()));
+        if let Some((v, label)) = line {
+            chart
+                .draw_series(LineSeries::new(
+                    [(x0, clamp(1.0 - v)), (x1, clamp(1.0 - v))],
+                    RED_LINE.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label(label)
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], RED_LINE.stroke_width(2))
+                });
+        }
+        legend(&mut chart)
+    } else {
+        let low = points.iter().map(|&(_, _, lo, _)| lo).fold(1.0, f64::min);
+        let low = line.as_ref().map_or(low, |(v, _)| low.min(*v));
+        let y0 = (low - 0.05 * (1.0 - low)).max(0.0);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&title, (FONT, 28))
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(110)
+            .build_cartesian_2d(x0..x1, y0..1.0)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc(format!("time ({unit})"))
+            .y_desc("availability A(t)")
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 20))
+            .draw()
+            .map_err(err)?;
+        let band: Vec<(f64, f64)> = points
+            .iter()
+            .map(|&(t, _, lo, _)| (t, lo))
+            .chain(points.iter().rev().map(|&(t, _, _, hi)| (t, hi)))
+            .collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, BLUE_LINE.mix(0.18))))
+            .map_err(err)?
+            .label("95% confidence band (Wilson)")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.18).filled())
+            });
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().map(|&(t, a, _, _)| (t, a)),
+                BLUE_LINE.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label("simulated A(t)")
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], BLUE_LINE.stroke_width(2))
+            });
+        if let Some((v, label)) = line {
+            chart
+                .draw_series(LineSeries::new(
+                    [(x0, v), (x1, v)],
+                    RED_LINE.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label(label)
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], RED_LINE.stroke_width(2))
+                });
+        }
+        legend(&mut chart)
+    }
+}
+
+fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+) -> Drawn {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font((FONT, 16))
+        .draw()
+        .map_err(err)
+}
+
+fn downtime<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
+    let d = &r.downtime_hours_per_year;
+    let h = &d.histogram;
+    let top_edge = h.edges.last().copied().unwrap_or(1.0);
+    let (div, unit) = duration_unit(top_edge);
+    let x1 = (top_edge / div).max(d.p95 / div).max(d.mean / div) * 1.02;
+    let y1 = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
+    let caption = format!(
+        "Down time per year across {} replications — {}",
+        r.simulation.replications, r.scenario
+    );
+    let mut chart = ChartBuilder::on(root)
+        .caption(&caption, (FONT, 28))
+        .margin(20)
+        .x_label_area_size(60)
+        .y_label_area_size(110)
+        .build_cartesian_2d(0.0..x1.max(1e-9), 0.0..y1)
+        .map_err(err)?;
+    let overflow = if h.overflow > 0 {
+        format!(" ({} beyond the axis)", h.overflow)
+    } else {
+        String::new()
+    };
+    chart
+        .configure_mesh()
+        .x_desc(format!("down time per year ({unit}){overflow}"))
+        .y_desc("replications")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 20))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(h.counts.iter().enumerate().map(|(i, &c)| {
+            let (a, b) = (h.edges[i] / div, h.edges[i + 1] / div);
+            Rectangle::new([(a, 0.0), (b, c as f64)], BLUE_LINE.mix(0.7).filled())
+        }))
+        .map_err(err)?
+        .label("replications")
+        .legend(|(x, y)| {
+            Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.7).filled())
+        });
+    for (value, label, color) in [
+        (
+            d.mean,
+            format!("mean {}", super::text::human_hours(d.mean)),
+            RED_LINE,
+        ),
+        (
+            d.p95,
+            format!("95th percentile {}", super::text::human_hours(d.p95)),
+            ORANGE,
+        ),
+    ] {
+        let x = value / div;
+        chart
+            .draw_series(LineSeries::new([(x, 0.0), (x, y1)], color.stroke_width(3)))
+            .map_err(err)?
+            .label(label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+            });
+    }
+    legend(&mut chart)
+}
+
+fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
+    let c = &r.convergence;
+    let crowded = crowded(r);
+    let value = |a: f64| if crowded { 1.0 - a } else { a };
+    let line = analytic_line(r).map(|(v, label)| {
+        (
+            r.analytic
+                .interval
+                .filter(|_| r.analytic.exact)
+                .unwrap_or(v),
+            label,
+        )
+    });
+    let line = line.map(|(v, label)| {
+        let label = if r.analytic.interval.is_some() && r.analytic.exact {
+            label.replace("steady state", "interval value")
+        } else {
+            label
+        };
+        (v, label)
+    });
+    let mut ys: Vec<f64> = c
+        .ci95_low
+        .iter()
+        .chain(&c.ci95_high)
+        .chain(&c.mean)
+        .map(|&a| value(a))
+        .collect();
+    if let Some((v, _)) = &line {
+        ys.push(value(*v));
+    }
+    let (mut y0, mut y1) = ys
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &y| {
+            (lo.min(y), hi.max(y))
+        });
+    if !y0.is_finite() {
+        (y0, y1) = (0.0, 1.0);
+    }
+    let pad = ((y1 - y0) * 0.05).max(1e-12);
+    let (y0, y1) = ((y0 - pad).max(0.0), y1 + pad);
+    let x0 = c.replications.first().copied().unwrap_or(1) as f64;
+    let x1 = (c.replications.last().copied().unwrap_or(2) as f64).max(x0 + 1.0);
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!("Convergence of the estimate — {}", r.scenario),
+            (FONT, 28),
+        )
+        .margin(20)
+        .x_label_area_size(60)
+        .y_label_area_size(130)
+        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+        .map_err(err)?;
+    let y_desc = if crowded {
+        "unavailability 1 − A"
+    } else {
+        "availability A"
+    };
+    chart
+        .configure_mesh()
+        .x_desc("replications (log scale)")
+        .y_desc(y_desc)
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 20))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| {
+            if crowded {
+                format!("{v:.2e}")
+            } else {
+                format!("{v:.5}")
+            }
+        })
+        .draw()
+        .map_err(err)?;
+    let pts = |ys: &[f64]| -> Vec<(f64, f64)> {
+        c.replications
+            .iter()
+            .zip(ys)
+            .map(|(&n, &a)| (n as f64, value(a)))
+            .collect()
+    };
+    let band: Vec<(f64, f64)> = pts(&c.ci95_low)
+        .into_iter()
+        .chain(pts(&c.ci95_high).into_iter().rev())
+        .collect();
+    chart
+        .draw_series(std::iter::once(Polygon::new(band, BLUE_LINE.mix(0.18))))
+        .map_err(err)?
+        .label("95% confidence interval")
+        .legend(|(x, y)| {
+            Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.18).filled())
+        });
+    chart
+        .draw_series(LineSeries::new(pts(&c.mean), BLUE_LINE.stroke_width(2)))
+        .map_err(err)?
+        .label("running estimate")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE_LINE.stroke_width(2)));
+    if let Some((v, label)) = line {
+        chart
+            .draw_series(LineSeries::new(
+                [(x0, value(v)), (x1, value(v))],
+                RED_LINE.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(label)
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED_LINE.stroke_width(2)));
+    }
+    legend(&mut chart)
+}
+
+fn components<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
+    let mut rows: Vec<(&str, f64)> = r
+        .components
+        .iter()
+        .map(|c| (c.name.as_str(), 100.0 * c.downtime_share))
+        .collect();
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    rows.truncate(20);
+    let k = rows.len().max(1);
+    let x1 = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(1.0) * 1.12;
+    let widest = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(4);
+    let caption = if r.components.len() > 20 {
+        format!(
+            "Share of system down time, top 20 of {} — {}",
+            r.components.len(),
+            r.scenario
+        )
+    } else {
+        format!("Share of system down time per component — {}", r.scenario)
+    };
+    let mut chart = ChartBuilder::on(root)
+        .caption(&caption, (FONT, 28))
+        .margin(20)
+        .x_label_area_size(60)
+        .y_label_area_size((20 + 10 * widest as u32).min(320))
+        .build_cartesian_2d(0.0..x1, (0..(k as i32 - 1).max(1)).into_segmented())
+        .map_err(err)?;
+    let names: Vec<&str> = rows.iter().rev().map(|r| r.0).collect();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc("share of system down time during which it was down (%)")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 20))
+        .y_labels(k)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => names.get(*i as usize).copied().unwrap_or("").to_string(),
+            _ => String::new(),
+        })
+        .draw()
+        .map_err(err)?;
+    if rows.iter().all(|r| r.1 == 0.0) {
+        root.draw(&Text::new(
+            "no system down time was observed",
+            (SIZE.0 as i32 / 2 - 180, SIZE.1 as i32 / 2),
+            (FONT, 24),
+        ))
+        .map_err(err)?;
+        return Ok(());
+    }
+    // Plain rectangles in a fixed order: plotters' Histogram collects bars
+    // in a HashMap, which would change the SVG's element order per process.
+    chart
+        .draw_series(rows.iter().enumerate().map(|(i, r)| {
+            let y = (k - 1 - i) as i32;
+            let mut bar = Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(y)),
+                    (r.1, SegmentValue::Exact(y + 1)),
+                ],
+                BLUE_LINE.mix(0.75).filled(),
+            );
+            bar.set_margin(6, 6, 0, 0);
+            bar
+        }))
+        .map_err(err)?;
+    chart
+        .draw_series(rows.iter().enumerate().map(|(i, r)| {
+            Text::new(
+                format!("{:.1}%", r.1),
+                (r.1 + x1 * 0.01, SegmentValue::CenterOf((k - 1 - i) as i32)),
+                (FONT, 15),
+            )
+        }))
+        .map_err(err)?;
+    Ok(())
+}

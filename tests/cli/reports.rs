@@ -1,0 +1,190 @@
+//! What users read: the text summary and report.json (snapshots for a fixed
+//! seed), summary.csv, and the plots (valid files, redrawn identically from
+//! report.json).
+
+use std::path::Path;
+
+use crate::util::*;
+
+/// Runs the quorum example with a fixed seed and thread count.
+fn run_quorum(d: &Dir, extra: &[&str]) -> std::process::Output {
+    let file = scenarios().join("quorum.json");
+    let mut args = vec![
+        "run",
+        file.to_str().unwrap(),
+        "--replications",
+        "500",
+        "--threads",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    let o = d.run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    o
+}
+
+/// The timing line differs from run to run, and the checkout's path from
+/// machine to machine; everything else is pinned.
+fn without_timing(text: &str) -> String {
+    let root = format!("{}/", env!("CARGO_MANIFEST_DIR"));
+    text.replace(&root, "")
+        .lines()
+        .map(|l| {
+            if l.contains(" events in ") {
+                "  [events and timing]"
+            } else {
+                l
+            }
+        })
+        .map(|l| {
+            if l.contains("report written to") {
+                "  report written to [path]"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn text_summary_snapshot() {
+    let d = Dir::new();
+    let o = run_quorum(&d, &[]);
+    insta::assert_snapshot!("quorum_summary", without_timing(&stdout(&o)));
+}
+
+#[test]
+fn report_json_snapshot() {
+    let d = Dir::new();
+    run_quorum(&d, &["--quiet"]);
+    let text = std::fs::read_to_string(d.path().join("output/quorum/report.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for key in ["wall_seconds", "events_per_second"] {
+        v["simulation"][key] = serde_json::Value::from(0);
+    }
+    // The transient and convergence arrays are long; their values are pinned
+    // by a digest, their shape by the lengths.
+    let digest = |a: &serde_json::Value| {
+        format!(
+            "{} values, sum {}",
+            a.as_array().unwrap().len(),
+            a.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .sum::<f64>()
+        )
+    };
+    for (block, key) in [
+        ("transient", "time_hours"),
+        ("transient", "availability"),
+        ("convergence", "replications"),
+        ("convergence", "mean"),
+        ("convergence", "ci95_low"),
+        ("convergence", "ci95_high"),
+    ] {
+        let d = digest(&v[block][key]);
+        v[block][key] = serde_json::Value::from(d);
+    }
+    insta::assert_snapshot!("quorum_report", serde_json::to_string_pretty(&v).unwrap());
+}
+
+#[test]
+fn summary_csv_has_stable_columns_and_one_row() {
+    let d = Dir::new();
+    run_quorum(&d, &["--quiet", "--no-plots"]);
+    let csv = std::fs::read_to_string(d.path().join("output/quorum/summary.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert_eq!(lines[0], availsim::report::CSV_COLUMNS.join(","));
+    let row: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(row.len(), availsim::report::CSV_COLUMNS.len());
+    assert_eq!(row[0], "quorum");
+    assert_eq!(row[20], "structure-function");
+    let report: availsim::Report = serde_json::from_str(
+        &std::fs::read_to_string(d.path().join("output/quorum/report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(row[5].parse::<f64>().unwrap(), report.availability.mean);
+    assert!(
+        !d.path().join("output/quorum/availability.png").exists(),
+        "--no-plots draws nothing"
+    );
+}
+
+fn assert_valid_plots(dir: &Path) {
+    for name in availsim::report::plot::PLOTS {
+        let png = std::fs::read(dir.join(format!("{name}.png"))).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{name}.png is not a PNG"
+        );
+        assert!(png.len() > 10_000, "{name}.png is suspiciously small");
+        let svg = std::fs::read_to_string(dir.join(format!("{name}.svg"))).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{name}.svg is not an SVG"
+        );
+        assert!(svg.contains("<text"), "{name}.svg has no text");
+    }
+}
+
+#[test]
+fn every_plot_is_written_and_redrawn_identically_from_the_report() {
+    let d = Dir::new();
+    run_quorum(&d, &["--quiet"]);
+    let first = d.path().join("output/quorum");
+    assert_valid_plots(&first);
+    let o = d.run(&["plot", "output/quorum/report.json", "--out", "again"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let second = d.path().join("again/quorum");
+    for name in availsim::report::plot::PLOTS {
+        for ext in ["png", "svg"] {
+            let file = format!("{name}.{ext}");
+            let same = std::fs::read(first.join(&file)).unwrap()
+                == std::fs::read(second.join(&file)).unwrap();
+            assert!(same, "{file} differs when redrawn from report.json");
+        }
+    }
+    // No temporary files are left behind.
+    for entry in std::fs::read_dir(&first).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(!name.starts_with('.'), "leftover {name}");
+    }
+}
+
+#[test]
+fn plots_of_every_example_are_valid() {
+    let d = Dir::new();
+    for name in ["web-service", "lb-pool", "dr-site", "tiers"] {
+        let file = scenarios().join(format!("{name}.json"));
+        let o = d.run(&[
+            "run",
+            file.to_str().unwrap(),
+            "--replications",
+            "100",
+            "--quiet",
+        ]);
+        assert!(
+            o.status.success() || o.status.code() == Some(1),
+            "{}",
+            stderr(&o)
+        );
+        assert_valid_plots(&d.path().join("output").join(name));
+    }
+}
+
+#[test]
+fn plot_rejects_a_file_that_is_not_a_report() {
+    let d = Dir::new();
+    d.write("bad.json", r#"{ "scenario": "x" }"#);
+    let o = d.run(&["plot", "bad.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.json:1:"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not an availsim report"),
+        "{}",
+        stderr(&o)
+    );
+}
