@@ -132,16 +132,12 @@ fn wilson(p: f64, n: f64) -> (f64, f64) {
 /// The exact (or approximate) analytic value to draw, and its legend label.
 fn analytic_line(r: &Report) -> Option<(f64, String)> {
     let a = &r.analytic;
-    let kind = if a.exact { "exact" } else { "approximate" };
-    a.steady_state.map(|v| {
-        (
-            v,
-            format!(
-                "{kind} steady state ({})",
-                a.method.as_deref().unwrap_or("")
-            ),
-        )
-    })
+    let label = if a.exact {
+        format!("exact steady state ({})", a.method.as_deref().unwrap_or(""))
+    } else {
+        "approximate steady state".to_string()
+    };
+    a.steady_state.map(|v| (v, label))
 }
 
 fn decade_below(x: f64) -> f64 {
