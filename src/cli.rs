@@ -18,31 +18,23 @@ pub struct Cli {
 pub enum Command {
     /// Simulate each scenario, print a summary, write OUT/<name>/report.json, summary.csv and plots.
     Run(RunArgs),
-    /// Validate scenarios and print their resolved topology; no simulation.
+    /// Run every scenario of folders and files; one combined table and OUT/batch-summary.csv.
+    Batch(BatchArgs),
+    /// Run a scenario once per value of a parameter, e.g. --set components.web.count=1..6.
+    Sweep(SweepArgs),
+    /// Validate scenarios and print their topology and analytic figures; no simulation.
     Check(CheckArgs),
     /// Print the JSON Schema of the scenario format.
     Schema,
     /// Redraw the plots of an earlier run from its report.json.
     Plot(PlotArgs),
+    /// Merge the partial reports of a sharded run into its report.
+    Merge(MergeArgs),
 }
 
-/// Options of `plot`.
+/// Options shared by the commands that simulate.
 #[derive(Debug, Args)]
-pub struct PlotArgs {
-    /// A report.json written by `availsim run`.
-    #[arg(value_name = "REPORT.json")]
-    pub report: PathBuf,
-    /// Output folder (plots go to DIR/<scenario>/; default: the report's folder).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-}
-
-/// Options of `run`.
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Scenario files.
-    #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+pub struct Common {
     /// Overrides of the scenario's simulation block.
     #[command(flatten)]
     pub sim: SimArgs,
@@ -63,6 +55,73 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+/// Options of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Common options.
+    #[command(flatten)]
+    pub common: Common,
+    /// Run only shard I (0-based) of N and write a partial report (see `merge`).
+    #[arg(long, value_name = "I/N", conflicts_with = "shards")]
+    pub shard: Option<String>,
+    /// Run one shard of N, its index taken from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub shards: Option<u64>,
+}
+
+/// Options of `batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Scenario files, or folders whose *.json files are all run.
+    #[arg(required = true, value_name = "DIR_OR_FILE")]
+    pub inputs: Vec<PathBuf>,
+    /// Common options.
+    #[command(flatten)]
+    pub common: Common,
+    /// Skip scenarios whose report.json is complete and of the same scenario.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+/// Options of `sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The scenario file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// PATH=VALUES: a numeric or duration field outside `system` and its values,
+    /// as a list (1,2,4 or 8h,24h) or a range (1..6, or 0.5..2:0.5).
+    #[arg(long, value_name = "PATH=VALUES")]
+    pub set: String,
+    /// An availability target to find the first value meeting (besides the
+    /// scenario's objectives).
+    #[arg(long, value_name = "A")]
+    pub target: Option<f64>,
+    /// Common options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Options of `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The partial reports written by `run --shard`.
+    #[arg(required = true, value_name = "PART.json")]
+    pub parts: Vec<PathBuf>,
+    /// Where to write the merged report (summary.csv and plots go beside it).
+    #[arg(short, long, value_name = "REPORT.json")]
+    pub output: PathBuf,
+    /// Do not draw plots.
+    #[arg(long)]
+    pub no_plots: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 /// Options of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -72,6 +131,17 @@ pub struct CheckArgs {
     /// Overrides of the scenario's simulation block.
     #[command(flatten)]
     pub sim: SimArgs,
+}
+
+/// Options of `plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// A report.json written by `availsim run`.
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// Output folder (plots go to DIR/<scenario>/; default: the report's folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Values that override the scenario's `simulation` block.
@@ -88,7 +158,7 @@ pub struct SimArgs {
     pub seed: Option<u64>,
 }
 
-/// Output formats of `run`.
+/// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// A readable summary table.

@@ -25,9 +25,11 @@ pub mod analytic;
 pub mod error;
 pub mod model;
 pub mod report;
+pub mod scale;
 pub mod scenario;
 pub mod sim;
 pub mod stats;
+pub mod sweep;
 
 pub use error::{Error, Issue};
 pub use model::Model;

@@ -22,6 +22,10 @@ pub struct Report {
     pub scenario: String,
     /// availsim version that produced the report.
     pub version: String,
+    /// Hash of the resolved scenario (after command-line overrides), so that
+    /// `batch --resume` reruns a scenario that changed.
+    #[serde(default)]
+    pub scenario_hash: String,
     /// Run settings and cost.
     pub simulation: SimulationInfo,
     /// Availability over [warmup, horizon].
@@ -304,6 +308,7 @@ impl Report {
         Report {
             scenario: model.name.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario_hash: crate::scale::scenario_hash(model),
             simulation: SimulationInfo {
                 replications: reps,
                 horizon_hours: sim.horizon,

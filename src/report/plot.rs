@@ -570,3 +570,226 @@ fn components<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> 
         .map_err(err)?;
     Ok(())
 }
+
+/// Draws the sweep plot into `dir` as `sweep.png` and `sweep.svg`:
+/// availability (nines when every point is above 0.99) against the swept
+/// value, with 95% error bars, the analytic curve and the targets.
+///
+/// # Errors
+/// [`Error::Output`] when a file cannot be written or drawn.
+pub fn draw_sweep(
+    points: &[crate::sweep::Point],
+    path: &str,
+    targets: &[f64],
+    dir: &Path,
+) -> Result<Vec<PathBuf>, Error> {
+    let fail = |file: &Path, why: String| Error::Output {
+        file: file.to_path_buf(),
+        cause: std::io::Error::other(why),
+    };
+    fonts().map_err(|e| fail(dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|cause| Error::Output {
+        file: dir.to_path_buf(),
+        cause,
+    })?;
+    let png = dir.join("sweep.png");
+    let tmp = dir.join(format!(".sweep.tmp-{}.png", std::process::id()));
+    {
+        let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+        sweep(&root, points, path, targets).map_err(|e| fail(&png, e))?;
+        root.present().map_err(|e| fail(&png, err(e)))?;
+    }
+    std::fs::rename(&tmp, &png).map_err(|cause| Error::Output {
+        file: png.clone(),
+        cause,
+    })?;
+    let svg_path = dir.join("sweep.svg");
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        sweep(&root, points, path, targets).map_err(|e| fail(&svg_path, e))?;
+        root.present().map_err(|e| fail(&svg_path, err(e)))?;
+    }
+    write_atomic(&svg_path, svg.as_bytes())?;
+    Ok(vec![png, svg_path])
+}
+
+fn sweep<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    points: &[crate::sweep::Point],
+    path: &str,
+    targets: &[f64],
+) -> Drawn {
+    root.fill(&WHITE).map_err(err)?;
+    let nines_scale = points.iter().any(|p| p.report.availability.mean > 0.99);
+    let y = |a: f64| {
+        if nines_scale {
+            -(1.0 - a.min(1.0)).log10()
+        } else {
+            a
+        }
+    };
+    let xs: Vec<f64> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| p.x.unwrap_or(i as f64))
+        .collect();
+    let (x0, x1) = xs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let pad = ((x1 - x0) * 0.05).max(0.5);
+    // Everything finite that will be drawn decides the y range; a perfect
+    // 1 (no down time seen) has infinite nines and is marked at the top.
+    let mut ys: Vec<f64> = points
+        .iter()
+        .flat_map(|p| {
+            [
+                y(p.report.availability.ci95[0]),
+                y(p.report.availability.mean),
+            ]
+        })
+        .collect();
+    ys.extend(
+        points
+            .iter()
+            .filter_map(|p| {
+                p.report
+                    .analytic
+                    .interval
+                    .or(p.report.analytic.steady_state)
+            })
+            .map(y),
+    );
+    ys.extend(targets.iter().map(|&t| y(t)));
+    ys.retain(|v| v.is_finite());
+    let (y0, y1) = ys
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let (y0, y1) = if y0.is_finite() { (y0, y1) } else { (0.0, 1.0) };
+    let ypad = ((y1 - y0) * 0.08).max(1e-6);
+    let top = y1 + ypad;
+    let cap = |v: f64| if v.is_finite() { v.min(top) } else { top };
+    let scenario = points.first().map_or("", |p| p.report.scenario.as_str());
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!("Availability against {path} — {scenario}"),
+            (FONT, 28),
+        )
+        .margin(20)
+        .x_label_area_size(60)
+        .y_label_area_size(110)
+        .build_cartesian_2d((x0 - pad)..(x1 + pad), (y0 - ypad)..top)
+        .map_err(err)?;
+    let labels: Vec<String> = points.iter().map(|p| p.label.clone()).collect();
+    let numeric = points.iter().all(|p| p.x.is_some());
+    chart
+        .configure_mesh()
+        .x_desc(path)
+        .y_desc(if nines_scale {
+            "nines  −log10(1 − A)"
+        } else {
+            "availability A"
+        })
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 20))
+        .x_label_formatter(&|v| {
+            if numeric {
+                crate::model::dist::significant(*v, 4)
+            } else {
+                labels.get(v.round() as usize).cloned().unwrap_or_default()
+            }
+        })
+        .draw()
+        .map_err(err)?;
+    let analytic: Vec<(f64, f64)> = points
+        .iter()
+        .zip(&xs)
+        .filter_map(|(p, &x)| {
+            p.report
+                .analytic
+                .interval
+                .or(p.report.analytic.steady_state)
+                .map(|a| (x, cap(y(a))))
+        })
+        .collect();
+    if !analytic.is_empty() {
+        chart
+            .draw_series(LineSeries::new(analytic, RED_LINE.stroke_width(2)))
+            .map_err(err)?
+            .label("analytic")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED_LINE.stroke_width(2)));
+    }
+    let (seen, perfect): (Vec<_>, Vec<_>) = points
+        .iter()
+        .zip(&xs)
+        .partition(|(p, _)| p.report.availability.mean < 1.0);
+    chart
+        .draw_series(seen.iter().map(|(p, &x)| {
+            let a = &p.report.availability;
+            ErrorBar::new_vertical(
+                x,
+                y(a.ci95[0]),
+                y(a.mean),
+                cap(y(a.ci95[1])),
+                BLUE_LINE.stroke_width(2),
+                12,
+            )
+        }))
+        .map_err(err)?
+        .label("simulated, 95% interval")
+        .legend(|(x, y)| {
+            PathElement::new(
+                vec![(x + 10, y - 6), (x + 10, y + 6)],
+                BLUE_LINE.stroke_width(2),
+            )
+        });
+    chart
+        .draw_series(
+            seen.iter().map(|(p, &x)| {
+                Circle::new((x, y(p.report.availability.mean)), 5, BLUE_LINE.filled())
+            }),
+        )
+        .map_err(err)?;
+    if !perfect.is_empty() {
+        chart
+            .draw_series(
+                perfect
+                    .iter()
+                    .map(|(_, &x)| TriangleMarker::new((x, top), 8, BLUE_LINE.stroke_width(2))),
+            )
+            .map_err(err)?
+            .label("no down time seen (off the scale)")
+            .legend(|(x, y)| TriangleMarker::new((x + 10, y), 6, BLUE_LINE.stroke_width(2)));
+    }
+    let palette = [
+        ORANGE,
+        RGBColor(44, 160, 44),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+    ];
+    for (i, &t) in targets.iter().enumerate() {
+        let color = palette[i % palette.len()];
+        chart
+            .draw_series(LineSeries::new(
+                [(x0 - pad, y(t)), (x1 + pad, y(t))],
+                color.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(format!("target {t}"))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font((FONT, 16))
+        .draw()
+        .map_err(err)
+}

@@ -11,5 +11,8 @@ mod tally;
 pub use engine::Replication;
 pub use program::Program;
 pub use queue::EventQueue;
-pub use runner::{replication_rng, run_block, simulate, Outcome, Progress, BLOCK};
+pub use runner::{
+    chunk_count, empty_tally, replication_rng, run_block, shard_chunks, simulate, simulate_chunks,
+    Outcome, Progress, BLOCK, CHUNK,
+};
 pub use tally::{ObjectiveTally, Tally, NINES_BINS_PER_UNIT, NINES_MAX};

@@ -5,6 +5,7 @@
 //! stream i, and blocks are merged strictly in order, so the same seed gives
 //! the same statistics to the last bit on any number of threads.
 
+use std::ops::Range;
 use std::time::Instant;
 
 use rand::SeedableRng;
@@ -19,9 +20,12 @@ use crate::model::Model;
 
 /// Replications per block: the unit of parallel work and of merging.
 pub const BLOCK: u64 = 64;
-/// Blocks run in parallel between two merges (bounds memory and paces the
-/// progress reports).
-const WAVE: u64 = 64;
+/// Blocks per chunk. Blocks fold into their chunk in block order, chunks
+/// fold into the run in chunk order: this two-level reduction is the one
+/// shape every run has, whole or sharded, so merged shards give the same
+/// bits. A chunk is also the unit of parallel work between progress reports
+/// and of sharding.
+pub const CHUNK: u64 = 64;
 
 /// Progress of a run, reported after every wave.
 #[derive(Clone, Copy, Debug)]
@@ -52,8 +56,26 @@ pub fn replication_rng(seed: u64, rep: u64) -> ChaCha8Rng {
     rng
 }
 
+/// Number of chunks of a run of `replications`.
+pub fn chunk_count(replications: u64) -> u64 {
+    replications.div_ceil(BLOCK).div_ceil(CHUNK)
+}
+
+/// The chunks of shard `index` of `count` (0-based): contiguous, in order,
+/// as even as whole chunks allow (possibly empty).
+pub fn shard_chunks(replications: u64, index: u64, count: u64) -> Range<u64> {
+    let k = chunk_count(replications);
+    (index * k / count)..((index + 1) * k / count)
+}
+
+/// An empty tally shaped for `model`.
+pub fn empty_tally(model: &Model) -> Tally {
+    let program = Program::new(model);
+    Tally::new(program.rows(), program.grid_points(), program.objectives())
+}
+
 /// Simulates every replication of `model` on `threads` threads (0: all
-/// cores), calling `progress` after each wave.
+/// cores), calling `progress` after each chunk.
 ///
 /// # Errors
 /// [`Error::Usage`] when the thread pool cannot be built.
@@ -62,6 +84,34 @@ pub fn simulate(
     threads: usize,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, Error> {
+    let mut tally = empty_tally(model);
+    let all = 0..chunk_count(model.simulation.replications);
+    let (threads, wall_seconds) = simulate_chunks(
+        model,
+        threads,
+        all,
+        &mut |_, chunk| tally.merge(&chunk),
+        progress,
+    )?;
+    Ok(Outcome {
+        tally,
+        threads,
+        wall_seconds,
+    })
+}
+
+/// Simulates the chunks `chunks` of `model`, handing each chunk's tally to
+/// `sink` in chunk order. Returns the threads used and the wall-clock time.
+///
+/// # Errors
+/// [`Error::Usage`] when the thread pool cannot be built.
+pub fn simulate_chunks(
+    model: &Model,
+    threads: usize,
+    chunks: Range<u64>,
+    sink: &mut dyn FnMut(u64, Tally),
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(usize, f64), Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -71,35 +121,33 @@ pub fn simulate(
     let total = sim.replications;
     let blocks = total.div_ceil(BLOCK);
     let start = Instant::now();
-    let mut tally = Tally::new(
-        program.rows(),
-        program.grid_points(),
-        model.objectives.len(),
-    );
-    let mut first = 0;
-    while first < blocks {
-        let last = (first + WAVE).min(blocks);
+    let (mut done, mut events) = (0, 0);
+    let in_range: u64 = chunks
+        .clone()
+        .map(|c| ((c + 1) * CHUNK * BLOCK).min(total) - (c * CHUNK * BLOCK).min(total))
+        .sum();
+    for c in chunks {
+        let (first, last) = (c * CHUNK, ((c + 1) * CHUNK).min(blocks));
         let parts: Vec<Tally> = pool.install(|| {
             (first..last)
                 .into_par_iter()
                 .map(|b| run_block(&program, sim.seed, b * BLOCK..((b + 1) * BLOCK).min(total)))
                 .collect()
         });
+        let mut chunk = Tally::new(program.rows(), program.grid_points(), program.objectives());
         for part in &parts {
-            tally.merge(part);
+            chunk.merge(part);
         }
+        done += chunk.replications();
+        events += chunk.events;
+        sink(c, chunk);
         progress(Progress {
-            done: tally.replications(),
-            total,
-            events: tally.events,
+            done,
+            total: in_range,
+            events,
         });
-        first = last;
     }
-    Ok(Outcome {
-        tally,
-        threads: pool.current_num_threads(),
-        wall_seconds: start.elapsed().as_secs_f64(),
-    })
+    Ok((pool.current_num_threads(), start.elapsed().as_secs_f64()))
 }
 
 /// Runs replications `reps` in order into a fresh tally.

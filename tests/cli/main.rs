@@ -7,5 +7,6 @@ mod determinism;
 mod exact;
 mod reports;
 mod robustness;
+mod scale;
 mod util;
 mod validation;

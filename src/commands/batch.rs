@@ -1,0 +1,131 @@
+//! `batch`: every scenario of folders and files, one combined table and
+//! `OUT/batch-summary.csv`; `--resume` skips scenarios already done.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use availsim::report::{summary_csv, text::human_hours, write_atomic};
+use availsim::scale::scenario_hash;
+use availsim::{Error, Model, Report};
+
+use super::{check_verdicts, load_all, print_json, simulate, unique_names, write_outputs};
+use crate::cli::{BatchArgs, Format};
+
+/// `availsim batch`.
+pub fn batch(args: &BatchArgs) -> Result<()> {
+    let common = &args.common;
+    let files = discover(&args.inputs)?;
+    let models = load_all(&files, &common.sim)?;
+    unique_names(&models)?;
+    let threads = common.threads.map_or(0, usize::from);
+    let mut reports = Vec::new();
+    let mut skipped = 0;
+    for model in &models {
+        let dir = common.out.join(&model.name);
+        if args.resume {
+            if let Some(done) = complete(&dir, model) {
+                skipped += 1;
+                reports.push(done);
+                continue;
+            }
+        }
+        let report = simulate(model, threads, common.quiet)?;
+        write_outputs(&report, &dir, !common.no_plots)?;
+        reports.push(report);
+    }
+    let refs: Vec<&Report> = reports.iter().collect();
+    let summary = common.out.join("batch-summary.csv");
+    write_atomic(&summary, &summary_csv(&refs))?;
+    if common.format == Format::Text && !common.quiet {
+        print!("{}", table(&models, &reports));
+        if skipped > 0 {
+            println!("  {skipped} scenario(s) already complete, not run again (--resume)");
+        }
+        println!("  summary written to {}\n", summary.display());
+    }
+    print_json(&reports, common.format)?;
+    check_verdicts(&reports)
+}
+
+/// The scenario files: files as given, folders as their *.json files in
+/// name order.
+fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let entries = std::fs::read_dir(input).map_err(|cause| Error::Read {
+                file: input.clone(),
+                cause,
+            })?;
+            let mut found: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "json") && p.is_file())
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(Error::Usage(format!(
+                    "{}: no *.json scenarios in this folder",
+                    input.display()
+                ))
+                .into());
+            }
+            files.extend(found);
+        } else {
+            files.push(input.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// The report of an earlier run of this very scenario, if it is complete
+/// (report.json is written last and atomically, so it exists only when the
+/// run finished).
+fn complete(dir: &Path, model: &Model) -> Option<Report> {
+    let text = std::fs::read_to_string(dir.join("report.json")).ok()?;
+    let report: Report = serde_json::from_str(&text).ok()?;
+    (report.scenario_hash == scenario_hash(model)).then_some(report)
+}
+
+fn table(models: &[Model], reports: &[Report]) -> String {
+    let mut o = String::new();
+    let width = models
+        .iter()
+        .map(|m| m.name.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let _ = writeln!(
+        o,
+        "  {:<width$}  {:<12}  {:<27}  {:>6}  {:>10}  {:<19}  verdict",
+        "scenario", "availability", "95% CI", "nines", "down/year", "analytic"
+    );
+    for r in reports {
+        let a = &r.availability;
+        let analytic = match (
+            &r.analytic.method,
+            r.analytic.interval.or(r.analytic.steady_state),
+        ) {
+            (Some(_), Some(v)) => format!("{v:.8} {}", if r.analytic.exact { "" } else { "≈" }),
+            _ => "—".to_string(),
+        }
+        .trim_end()
+        .to_string();
+        let _ = writeln!(
+            o,
+            "  {:<width$}  {:<12.8}  [{:.8}, {:.8}]  {:>6}  {:>10}  {:<19}  {}",
+            r.scenario,
+            a.mean,
+            a.ci95[0],
+            a.ci95[1],
+            a.nines.map_or("—".into(), |n| format!("{n:.2}")),
+            human_hours(r.downtime_hours_per_year.mean),
+            analytic,
+            r.analytic.verdict.as_deref().unwrap_or("—"),
+        );
+    }
+    o.push('\n');
+    o
+}

@@ -1,0 +1,122 @@
+//! `check`: validate, print the resolved topology and every analytic figure.
+
+use anyhow::Result;
+
+use availsim::report::text;
+use availsim::Model;
+
+use super::load_all;
+use crate::cli::CheckArgs;
+
+/// `availsim check`.
+pub fn check(args: &CheckArgs) -> Result<()> {
+    let models = load_all(&args.files, &args.sim)?;
+    for m in &models {
+        print!("{}", describe(m));
+    }
+    Ok(())
+}
+
+/// The resolved scenario as `check` prints it.
+fn describe(m: &Model) -> String {
+    use std::fmt::Write as _;
+    let s = &m.simulation;
+    let mut o = String::new();
+    let _ = writeln!(o, "{} — {}: valid", m.name, m.source);
+    if let Some(d) = &m.description {
+        let _ = writeln!(o, "  {d}");
+    }
+    let _ = writeln!(
+        o,
+        "  simulation: horizon {}, warmup {}, {} replications, seed {}, {} A(t) points",
+        text::human_hours(s.horizon),
+        text::human_hours(s.warmup),
+        s.replications,
+        s.seed,
+        s.transient_points
+    );
+    let _ = writeln!(o, "\ncomponents ({} instances):", m.instances.len());
+    for c in &m.components {
+        let inst = &m.instances[c.first];
+        let _ = writeln!(
+            o,
+            "  {} ×{}\n    failure  {}\n    repair   {}\n    steady-state availability of one instance {:.9}",
+            c.name,
+            c.count,
+            inst.failure,
+            inst.repair,
+            inst.steady_availability()
+        );
+    }
+    for c in &m.crews {
+        let members: Vec<&str> = m
+            .instances
+            .iter()
+            .filter(|i| i.crew.is_some_and(|k| m.crews[k].name == c.name))
+            .map(|i| i.name.as_str())
+            .collect();
+        let _ = writeln!(
+            o,
+            "  crew {}: {} repair{} at once, for {}",
+            c.name,
+            c.size,
+            if c.size == 1 { "" } else { "s" },
+            members.join(", ")
+        );
+    }
+    for c in &m.common_causes {
+        let affects: Vec<&str> = c
+            .affects
+            .iter()
+            .map(|&i| m.instances[i].name.as_str())
+            .collect();
+        let _ = writeln!(
+            o,
+            "  common cause {}: holds down {}\n    between outages  {}\n    outage           {}",
+            c.name,
+            affects.join(", "),
+            c.failure,
+            c.repair
+        );
+    }
+    for ob in &m.objectives {
+        let _ = writeln!(
+            o,
+            "  objective: availability {} in every window of {}",
+            ob.availability,
+            text::human_hours(ob.window)
+        );
+    }
+    let _ = writeln!(o, "\nsystem:");
+    for line in m.topology().lines() {
+        let _ = writeln!(o, "  {line}");
+    }
+    let a = availsim::analytic::analyze(m);
+    let _ = writeln!(o, "\nanalytic check:");
+    match a.method {
+        Some(method) => {
+            let kind = if a.exact { "exact" } else { "approximate" };
+            let _ = writeln!(o, "  method          {} ({kind})", method.name());
+            if let Some(v) = a.steady_state {
+                let _ = writeln!(o, "  steady state    {v:.10}");
+            }
+            if let Some(v) = a.interval {
+                let _ = writeln!(
+                    o,
+                    "  interval        {v:.10}   expected over [{}, {}] from all up",
+                    text::human_hours(s.warmup),
+                    text::human_hours(s.horizon)
+                );
+            }
+            if let Some(h) = a.mttf_hours {
+                let _ = writeln!(o, "  MTTF            {} ({h:.6} h)", text::human_hours(h));
+            }
+        }
+        None => {
+            let _ = writeln!(o, "  none");
+        }
+    }
+    let _ = writeln!(o, "  {}", a.note);
+    o.push('\n');
+    o
+}

@@ -1,0 +1,159 @@
+//! `sweep`: one scenario, one parameter, many values; the answer to "which
+//! value meets my target?".
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use serde_json::Value;
+
+use availsim::report::plot::draw_sweep;
+use availsim::report::{text::human_hours, write_atomic};
+use availsim::scenario::{load_file, load_str};
+use availsim::sweep::{first_meeting, label, numeric, parse_set, set_path, sweep_csv, Point};
+use availsim::Error;
+
+use super::{check_verdicts, overrides, simulate};
+use crate::cli::SweepArgs;
+
+/// `availsim sweep`.
+pub fn sweep(args: &SweepArgs) -> Result<()> {
+    let common = &args.common;
+    let (path, values) = parse_set(&args.set).map_err(Error::Usage)?;
+    let o = overrides(&common.sim);
+    let base = load_file(&args.file, &o)?;
+    let text = std::fs::read_to_string(&args.file).map_err(|cause| Error::Read {
+        file: args.file.clone(),
+        cause,
+    })?;
+    let doc: Value = serde_json::from_str(&text)?;
+    if let Some(t) = args.target {
+        if !(0.0..=1.0).contains(&t) {
+            return Err(Error::Usage(format!(
+                "--target {t}: an availability between 0 and 1, e.g. 0.9999"
+            ))
+            .into());
+        }
+    }
+    let mut models = Vec::new();
+    for v in &values {
+        let mut d = doc.clone();
+        set_path(&mut d, &path, v)
+            .map_err(|m| Error::Usage(format!("{}: --set {path}: {m}", args.file.display())))?;
+        let model = load_str(&d.to_string(), &args.file, &o).inspect_err(|_| {
+            eprintln!("error: with {path} = {}:", label(v));
+        })?;
+        models.push((v, model));
+    }
+    let threads = common.threads.map_or(0, usize::from);
+    let folder = format!(
+        "sweep-{}",
+        path.chars()
+            .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            })
+            .collect::<String>()
+    );
+    let dir = common.out.join(&base.name).join(folder);
+    let mut points = Vec::new();
+    for (v, model) in &models {
+        let report = simulate(model, threads, common.quiet)?;
+        let point_dir = dir.join(label(v).replace(['/', '\\'], "_"));
+        write_atomic(&point_dir.join("report.json"), report.to_json().as_bytes())?;
+        points.push(Point {
+            label: label(v),
+            x: numeric(v),
+            report,
+        });
+    }
+    let mut targets: Vec<(f64, String)> = base
+        .objectives
+        .iter()
+        .map(|ob| {
+            (
+                ob.availability,
+                format!("objective {} / {}", ob.availability, human_hours(ob.window)),
+            )
+        })
+        .collect();
+    if let Some(t) = args.target {
+        targets.push((t, format!("target {t}")));
+    }
+    write_atomic(&dir.join("sweep.csv"), &sweep_csv(&points, &path))?;
+    if !common.no_plots {
+        let ts: Vec<f64> = targets.iter().map(|t| t.0).collect();
+        draw_sweep(&points, &path, &ts, &dir)?;
+    }
+    if !common.quiet {
+        print!(
+            "{}",
+            table(
+                &points,
+                &path,
+                &targets,
+                &base.name,
+                &args.file.display().to_string()
+            )
+        );
+        println!("  written to {}\n", dir.display());
+    }
+    let reports: Vec<_> = points.into_iter().map(|p| p.report).collect();
+    super::print_json(&reports, common.format)?;
+    check_verdicts(&reports)
+}
+
+fn table(
+    points: &[Point],
+    path: &str,
+    targets: &[(f64, String)],
+    name: &str,
+    file: &str,
+) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "sweep of {path} — {name} ({file})\n");
+    let width = points
+        .iter()
+        .map(|p| p.label.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(
+        o,
+        "  {:<width$}  {:<12}  {:<27}  {:>6}  {:>10}  {:<12}  verdict",
+        "value", "availability", "95% CI", "nines", "down/year", "analytic"
+    );
+    for p in points {
+        let r = &p.report;
+        let a = &r.availability;
+        let analytic = r
+            .analytic
+            .interval
+            .or(r.analytic.steady_state)
+            .map_or("—".to_string(), |v| format!("{v:.8}"));
+        let _ = writeln!(
+            o,
+            "  {:<width$}  {:<12.8}  [{:.8}, {:.8}]  {:>6}  {:>10}  {:<12}  {}",
+            p.label,
+            a.mean,
+            a.ci95[0],
+            a.ci95[1],
+            a.nines.map_or("—".into(), |n| format!("{n:.2}")),
+            human_hours(r.downtime_hours_per_year.mean),
+            analytic,
+            r.analytic.verdict.as_deref().unwrap_or("—"),
+        );
+    }
+    o.push('\n');
+    for (t, what) in targets {
+        let line = match first_meeting(points, *t) {
+            Some(i) => format!(
+                "  first value meeting {what}: {path} = {}   (95% CI lower end {:.8})",
+                points[i].label, points[i].report.availability.ci95[0]
+            ),
+            None => format!("  no value meets {what} with 95% confidence; extend the range"),
+        };
+        let _ = writeln!(o, "{line}");
+    }
+    o
+}

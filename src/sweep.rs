@@ -1,0 +1,234 @@
+//! Parameter sweeps: one scenario, one field set to each of several values.
+//!
+//! The field is addressed by a JSON path outside `system`
+//! (`components.web.count`, `components.db.mttr`, `crews.ops.size`,
+//! `simulation.horizon`, `common_cause[0].mttr`); every modified scenario is
+//! validated like a file, so a value that makes it invalid is reported with
+//! its path.
+
+use serde_json::Value;
+
+use crate::report::Report;
+use crate::scenario::parse_duration;
+
+/// Splits `PATH=VALUES` and parses the values.
+///
+/// # Errors
+/// A message when the text is not of that form.
+pub fn parse_set(spec: &str) -> Result<(String, Vec<Value>), String> {
+    let (path, values) = spec.split_once('=').ok_or_else(|| {
+        format!("invalid --set \"{spec}\": write PATH=VALUES, e.g. components.web.count=1..6")
+    })?;
+    let path = path.trim();
+    if path.is_empty() {
+        return Err(format!("invalid --set \"{spec}\": the path is empty"));
+    }
+    if path == "system" || path.starts_with("system.") || path.starts_with("system[") {
+        return Err("a sweep sets a numeric or duration field outside `system`".into());
+    }
+    Ok((path.to_string(), parse_values(values)?))
+}
+
+/// Parses `1,2,4`, `8h,24h`, `1..6` (step 1) or `0.5..2:0.5`; whole numbers
+/// stay whole so that counts and sizes accept them.
+///
+/// # Errors
+/// A message for an empty list, a bad number or a range that never ends.
+pub fn parse_values(text: &str) -> Result<Vec<Value>, String> {
+    let text = text.trim();
+    if let Some((start, rest)) = text.split_once("..") {
+        let (end, step) = match rest.split_once(':') {
+            Some((e, s)) => (e, Some(s)),
+            None => (rest, None),
+        };
+        let num = |s: &str| {
+            s.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("invalid number \"{s}\" in range \"{text}\""))
+        };
+        let (a, b) = (num(start)?, num(end)?);
+        let step = step.map(num).transpose()?.unwrap_or(1.0);
+        let valid =
+            a.is_finite() && b.is_finite() && step > 0.0 && a <= b && (b - a) / step <= 10_000.0;
+        if !valid {
+            return Err(format!("invalid range \"{text}\": write START..END or START..END:STEP with START ≤ END and a positive step (at most 10000 values)"));
+        }
+        let whole = [start, end].iter().all(|s| !s.contains('.')) && step.fract() == 0.0;
+        let n = ((b - a) / step + 1e-9).floor() as usize;
+        return Ok((0..=n)
+            .map(|i| a + step * i as f64)
+            .map(|x| {
+                if whole {
+                    Value::from(x as i64)
+                } else {
+                    Value::from(x)
+                }
+            })
+            .collect());
+    }
+    let values: Vec<Value> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| match (s.parse::<i64>(), s.parse::<f64>()) {
+            (Ok(i), _) => Value::from(i),
+            (_, Ok(f)) => Value::from(f),
+            _ => Value::from(s),
+        })
+        .collect();
+    if values.is_empty() {
+        return Err(format!("no values in \"{text}\""));
+    }
+    Ok(values)
+}
+
+/// Sets the field at `path` (dots between keys, `[i]` for list items) to
+/// `value`. Every part of the path but the last must exist.
+///
+/// # Errors
+/// A message naming the first part of the path that does not exist.
+pub fn set_path(doc: &mut Value, path: &str, value: &Value) -> Result<(), String> {
+    let mut steps: Vec<(String, Option<usize>)> = Vec::new();
+    for part in path.split('.') {
+        let (key, index) = match part.split_once('[') {
+            Some((k, rest)) => {
+                let i = rest
+                    .strip_suffix(']')
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .ok_or_else(|| format!("invalid index in \"{part}\""))?;
+                (k.to_string(), Some(i))
+            }
+            None => (part.to_string(), None),
+        };
+        steps.push((key, index));
+    }
+    let mut here = doc;
+    let mut walked = String::new();
+    let last = steps.len() - 1;
+    for (n, (key, index)) in steps.iter().enumerate() {
+        if !walked.is_empty() {
+            walked.push('.');
+        }
+        walked.push_str(key);
+        let Value::Object(map) = here else {
+            return Err(format!(
+                "`{walked}` is inside a value that is not an object"
+            ));
+        };
+        if n == last && index.is_none() {
+            map.insert(key.clone(), value.clone());
+            return Ok(());
+        }
+        if n == 0 && key == "simulation" && !map.contains_key(key) {
+            map.insert(key.clone(), Value::Object(serde_json::Map::new()));
+        }
+        here = map
+            .get_mut(key)
+            .ok_or_else(|| format!("`{walked}` does not exist in the scenario"))?;
+        if let Some(i) = index {
+            walked.push_str(&format!("[{i}]"));
+            here = here
+                .get_mut(i)
+                .ok_or_else(|| format!("`{walked}` does not exist in the scenario"))?;
+            if n == last {
+                *here = value.clone();
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The value as a number on the plot's x axis: numbers as they are,
+/// durations in hours.
+pub fn numeric(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => parse_duration(s).ok(),
+        _ => None,
+    }
+}
+
+/// The value as written.
+pub fn label(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// One point of a sweep.
+#[derive(Clone, Debug)]
+pub struct Point {
+    /// The value as written.
+    pub label: String,
+    /// The value on the x axis.
+    pub x: Option<f64>,
+    /// The run's report.
+    pub report: Report,
+}
+
+/// The first point whose availability meets `target` with 95% confidence
+/// (the lower end of its 95% interval at or above the target).
+pub fn first_meeting(points: &[Point], target: f64) -> Option<usize> {
+    points
+        .iter()
+        .position(|p| p.report.availability.ci95[0] >= target)
+}
+
+/// `sweep.csv`: the parameter's value, then the report's summary columns.
+pub fn sweep_csv(points: &[Point], path: &str) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![path.to_string()];
+    header.extend(crate::report::CSV_COLUMNS.iter().map(|s| s.to_string()));
+    let _ = w.write_record(&header);
+    for p in points {
+        let mut row = vec![p.label.clone()];
+        row.extend(p.report.csv_row());
+        let _ = w.write_record(&row);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_parse_as_lists_and_ranges() {
+        assert_eq!(
+            parse_values("1..4").unwrap(),
+            vec![json!(1), json!(2), json!(3), json!(4)]
+        );
+        assert_eq!(
+            parse_values("0.5..1.5:0.5").unwrap(),
+            vec![json!(0.5), json!(1.0), json!(1.5)]
+        );
+        assert_eq!(
+            parse_values("8h, 24h").unwrap(),
+            vec![json!("8h"), json!("24h")]
+        );
+        assert_eq!(parse_values("2,4.5").unwrap(), vec![json!(2), json!(4.5)]);
+        assert!(parse_values("5..1").is_err());
+        assert!(parse_values("1..5:0").is_err());
+        assert!(parse_values("").is_err());
+    }
+
+    #[test]
+    fn paths_set_fields_outside_system() {
+        let mut doc =
+            json!({ "components": { "web": { "count": 2 } }, "common_cause": [ { "mttr": 1 } ] });
+        set_path(&mut doc, "components.web.count", &json!(5)).unwrap();
+        set_path(&mut doc, "simulation.horizon", &json!("1y")).unwrap();
+        assert_eq!(doc["simulation"]["horizon"], json!("1y"));
+        set_path(&mut doc, "common_cause[0].mttr", &json!("2h")).unwrap();
+        assert_eq!(doc["components"]["web"]["count"], json!(5));
+        assert_eq!(doc["common_cause"][0]["mttr"], json!("2h"));
+        assert!(set_path(&mut doc, "components.wbe.count", &json!(1))
+            .unwrap_err()
+            .contains("components.wbe"));
+        assert!(parse_set("system.series=1").is_err());
+        assert_eq!(parse_set("crews.ops.size=1,2").unwrap().1.len(), 2);
+    }
+}
