@@ -130,12 +130,7 @@ impl Replication {
             self.start_times.push(c.failure.sample(rng));
         }
         self.start_times.resize(p.slots(), f64::INFINITY);
-        self.queue.rebuild(
-            self.start_times
-                .iter()
-                .enumerate()
-                .map(|(s, &t)| (t, s as u64)),
-        );
+        self.queue.rebuild(&self.start_times);
         self.reset_balancers(p, rng);
         self.seq = p.slots() as u64;
         self.ratio = 1.0;

@@ -23,6 +23,10 @@ fn key(time: f64, seq: u64) -> u128 {
 }
 
 /// Indexed min-heap of slots keyed by (time, sequence).
+///
+/// A flat array scanned for its minimum without branches was tried for
+/// small systems and measured slower on the pool workload (2.74 against
+/// 2.88 × 10⁷ events/s, medians of five runs): the heap stays.
 #[derive(Clone, Debug, Default)]
 pub struct EventQueue {
     heap: Vec<Entry>,
@@ -31,12 +35,12 @@ pub struct EventQueue {
 }
 
 impl EventQueue {
-    /// Rebuilds the queue from one `(time, seq)` per slot, slot i first.
-    pub fn rebuild(&mut self, keys: impl Iterator<Item = (f64, u64)>) {
+    /// Rebuilds the queue with slot i at `times[i]`, scheduled i-th.
+    pub fn rebuild(&mut self, times: &[f64]) {
         self.heap.clear();
         self.heap
-            .extend(keys.enumerate().map(|(slot, (t, s))| Entry {
-                key: key(t, s),
+            .extend(times.iter().enumerate().map(|(slot, &t)| Entry {
+                key: key(t, slot as u64),
                 slot: slot as u32,
             }));
         self.pos.clear();
@@ -122,8 +126,7 @@ mod tests {
     #[test]
     fn pops_in_time_then_sequence_order() {
         let mut q = EventQueue::default();
-        let times = [5.0, 1.0, 3.0, 1.0, f64::INFINITY, 0.0];
-        q.rebuild(times.iter().enumerate().map(|(i, &t)| (t, i as u64)));
+        q.rebuild(&[5.0, 1.0, 3.0, 1.0, f64::INFINITY, 0.0]);
         let mut seen = Vec::new();
         for seq in 100..105 {
             let (t, slot) = q.peek();
@@ -133,10 +136,59 @@ mod tests {
         assert_eq!(seen, vec![(0.0, 5), (1.0, 1), (1.0, 3), (3.0, 2), (5.0, 0)]);
     }
 
+    /// The queue agrees with a naive minimum over (time, sequence), through
+    /// replace_top and update, ties included.
+    #[test]
+    fn queue_matches_a_naive_minimum() {
+        for n in [1usize, 5, 16, 17, 40] {
+            let mut state = 12345u64;
+            let mut next = || {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 33) % 1000) as f64 / 10.0
+            };
+            let times: Vec<f64> = (0..n).map(|_| next()).collect();
+            let mut q = EventQueue::default();
+            q.rebuild(&times);
+            let mut naive: Vec<(f64, u64)> = times
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| (t, i as u64))
+                .collect();
+            let mut seq = n as u64;
+            for round in 0..500 {
+                let want = (0..n)
+                    .min_by(|&a, &b| {
+                        naive[a]
+                            .0
+                            .total_cmp(&naive[b].0)
+                            .then(naive[a].1.cmp(&naive[b].1))
+                    })
+                    .unwrap();
+                let (t, slot) = q.peek();
+                assert_eq!((t, slot), (naive[want].0, want), "n = {n}, round {round}");
+                // As the engine does: reschedule the popped slot first, then
+                // possibly another.
+                seq += 1;
+                let new = t + next();
+                q.replace_top(new, seq);
+                naive[slot] = (new, seq);
+                if round % 3 == 0 {
+                    let other = (slot + 1 + round) % n;
+                    seq += 1;
+                    let later = naive[other].0 + 1.0;
+                    q.update(other, later, seq);
+                    naive[other] = (later, seq);
+                }
+            }
+        }
+    }
+
     #[test]
     fn update_moves_slots_both_ways() {
         let mut q = EventQueue::default();
-        q.rebuild((0..10).map(|i| (i as f64, i as u64)));
+        q.rebuild(&(0..10).map(f64::from).collect::<Vec<_>>());
         q.update(7, 0.5, 20);
         assert_eq!(q.peek(), (0.0, 0));
         q.update(0, 100.0, 21);
