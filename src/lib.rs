@@ -43,5 +43,5 @@ pub use report::Report;
 pub fn run(model: &Model, threads: usize) -> Result<Report, Error> {
     let analysis = analytic::analyze(model);
     let outcome = sim::simulate(model, threads, &mut |_| {})?;
-    Ok(Report::new(model, &outcome, &analysis))
+    Ok(Report::new(model, outcome, &analysis))
 }

@@ -287,6 +287,9 @@ pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<(Model, Outcome), Error> 
         )));
     }
     let mut tally = empty_tally(&model);
+    tally
+        .down_values
+        .reserve_exact(model.simulation.replications as usize);
     let (mut threads, mut wall_seconds) = (0, 0.0);
     for (index, (path, part)) in &by_index {
         let expected = shard_chunks(model.simulation.replications, *index, first.shards);

@@ -1,9 +1,9 @@
-//! Engine throughput on the benchmark workloads of REFERENCE.md, in events
-//! (failures + repairs) per second on one thread.
+//! Engine throughput, in events (failures, repairs and the other state
+//! changes of SPEC §5) per second on one thread, and start-up time.
 //!
 //! Run: `cargo bench -p availsim-bench`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use availsim::scenario::{load_file, Overrides};
 use availsim::sim::{run_block, Program};
@@ -12,26 +12,44 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 /// Replications per measured iteration.
 const REPS: u64 = 64;
 
-fn workload(c: &mut Criterion, file: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+fn scenario(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../scenarios")
-        .join(file);
-    let model = load_file(&path, &Overrides::default()).expect("benchmark scenario");
+        .join(file)
+}
+
+fn workload(c: &mut Criterion, file: &str, reps: u64) {
+    let model = load_file(&scenario(file), &Overrides::default()).expect("benchmark scenario");
     let program = Program::new(&model);
     let seed = model.simulation.seed;
-    let events = run_block(&program, seed, 0..REPS).events;
+    let events = run_block(&program, seed, 0..reps).events;
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(events));
     group.bench_function(model.name.as_str(), |b| {
-        b.iter(|| run_block(&program, seed, 0..REPS))
+        b.iter(|| run_block(&program, seed, 0..reps))
     });
     group.finish();
 }
 
 fn engine(c: &mut Criterion) {
-    workload(c, "pool.json");
-    workload(c, "large.json");
+    workload(c, "pool.json", REPS);
+    workload(c, "large.json", REPS);
+    // Every construct at once: balancer with health checks, hot standby
+    // with heartbeat and switch failures, a crew, a common cause.
+    workload(c, "three-tier.json", REPS);
+    workload(c, "fleet.json", 8);
 }
 
-criterion_group!(benches, engine);
+/// Load, validate and build the model of a 1,000-instance scenario.
+fn startup(c: &mut Criterion) {
+    let path = scenario("fleet.json");
+    c.bench_function("startup/fleet (1000 instances)", |b| {
+        b.iter(|| {
+            let model = load_file(&path, &Overrides::default()).expect("fleet");
+            Program::new(&model)
+        })
+    });
+}
+
+criterion_group!(benches, engine, startup);
 criterion_main!(benches);

@@ -98,7 +98,7 @@ pub fn simulate(model: &Model, threads: usize, quiet: bool) -> Result<Report> {
     let bar = progress_bar(&model.name, model.simulation.replications, quiet);
     let outcome = availsim::sim::simulate(model, threads, &mut feed(&bar))?;
     bar.finish_and_clear();
-    Ok(Report::new(model, &outcome, &analysis))
+    Ok(Report::new(model, outcome, &analysis))
 }
 
 /// Writes a run's outputs into `dir`: summary.csv, the plots, and last

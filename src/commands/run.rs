@@ -90,7 +90,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     }
     let (model, outcome) = merge_parts(parts)?;
     let analysis = availsim::analytic::analyze(&model);
-    let report = Report::new(&model, &outcome, &analysis);
+    let report = Report::new(&model, outcome, &analysis);
     let dir = args
         .output
         .parent()

@@ -285,18 +285,27 @@ impl Analytic {
 }
 
 impl Report {
-    /// Builds the report of a finished run.
-    pub fn new(model: &Model, outcome: &Outcome, analysis: &Analysis) -> Report {
+    /// Builds the report of a finished run. The outcome is consumed: its
+    /// per-replication values are sorted in place for the quantiles (after
+    /// the convergence series has read them in order), so a run of 10⁷
+    /// replications holds them once, not twice.
+    pub fn new(model: &Model, outcome: Outcome, analysis: &Analysis) -> Report {
+        let Outcome {
+            mut tally,
+            threads,
+            wall_seconds,
+        } = outcome;
+        let convergence = convergence(&tally.down_values);
+        let mut sorted = std::mem::take(&mut tally.down_values);
+        sorted.sort_unstable_by(f64::total_cmp);
         let sim = &model.simulation;
-        let t = &outcome.tally;
+        let t = &tally;
         let reps = t.replications();
         let window = sim.window();
         let years = window / HOURS_PER_YEAR;
         let d = &t.down;
         let [d_lo, d_hi] = d.ci(0.95);
         let mean = 1.0 - d.mean;
-        let mut sorted = t.down_values.clone();
-        sorted.sort_by(f64::total_cmp);
         let per_year = |x: f64| x * HOURS_PER_YEAR;
         let share = |h: f64| {
             if t.system_down_hours > 0.0 {
@@ -314,10 +323,10 @@ impl Report {
                 horizon_hours: sim.horizon,
                 warmup_hours: sim.warmup,
                 seed: sim.seed,
-                threads: outcome.threads,
+                threads,
                 events: t.events,
-                wall_seconds: outcome.wall_seconds,
-                events_per_second: t.events as f64 / outcome.wall_seconds.max(1e-9),
+                wall_seconds,
+                events_per_second: t.events as f64 / wall_seconds.max(1e-9),
             },
             availability: Availability {
                 mean,
@@ -378,7 +387,7 @@ impl Report {
                     .collect(),
             },
             analytic: Analytic::new(analysis, mean, d.std_error(), reps),
-            convergence: convergence(&t.down_values),
+            convergence,
         }
     }
 

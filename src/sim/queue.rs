@@ -77,30 +77,43 @@ impl EventQueue {
         }
     }
 
+    /// Moves the entry at `i` down to its place.
+    ///
+    /// The hottest loop of the engine, so indexing is unchecked: every index
+    /// used is below `n = heap.len()` (checked by the loop conditions), and
+    /// every slot is below `pos.len()`, which equals `heap.len()` (each slot
+    /// appears in the heap exactly once).
     #[inline]
     fn sift_down(&mut self, mut i: usize) {
         let n = self.heap.len();
-        let e = self.heap[i];
-        loop {
-            let l = 2 * i + 1;
-            if l >= n {
-                break;
+        debug_assert!(i < n && self.pos.len() == n);
+        let heap = self.heap.as_mut_slice();
+        let pos = self.pos.as_mut_slice();
+        // SAFETY: see above; i < n on entry and after every move (i = c < n).
+        unsafe {
+            let e = *heap.get_unchecked(i);
+            loop {
+                let l = 2 * i + 1;
+                if l >= n {
+                    break;
+                }
+                let r = l + 1;
+                let c = if r < n && heap.get_unchecked(r).key < heap.get_unchecked(l).key {
+                    r
+                } else {
+                    l
+                };
+                let child = *heap.get_unchecked(c);
+                if child.key >= e.key {
+                    break;
+                }
+                *heap.get_unchecked_mut(i) = child;
+                *pos.get_unchecked_mut(child.slot as usize) = i as u32;
+                i = c;
             }
-            let r = l + 1;
-            let c = if r < n && self.heap[r].key < self.heap[l].key {
-                r
-            } else {
-                l
-            };
-            if self.heap[c].key >= e.key {
-                break;
-            }
-            self.heap[i] = self.heap[c];
-            self.pos[self.heap[i].slot as usize] = i as u32;
-            i = c;
+            *heap.get_unchecked_mut(i) = e;
+            *pos.get_unchecked_mut(e.slot as usize) = i as u32;
         }
-        self.heap[i] = e;
-        self.pos[e.slot as usize] = i as u32;
     }
 
     fn sift_up(&mut self, mut i: usize) {

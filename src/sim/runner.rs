@@ -85,6 +85,11 @@ pub fn simulate(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, Error> {
     let mut tally = empty_tally(model);
+    // The per-replication values are the one part that grows with the run:
+    // allocate them once, at their final size.
+    tally
+        .down_values
+        .reserve_exact(model.simulation.replications as usize);
     let all = 0..chunk_count(model.simulation.replications);
     let (threads, wall_seconds) = simulate_chunks(
         model,
