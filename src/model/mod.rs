@@ -257,6 +257,21 @@ impl Node {
 }
 
 impl Model {
+    /// Expected failures and repairs, of instances and common causes, over
+    /// the whole run: 2 × horizon / (mean up + mean down) per process and
+    /// replication. Used to refuse runs that could not finish.
+    pub fn expected_events(&self) -> f64 {
+        let h = self.simulation.horizon;
+        let cycles: f64 = self
+            .instances
+            .iter()
+            .map(|i| (&i.failure, &i.repair))
+            .chain(self.common_causes.iter().map(|c| (&c.failure, &c.repair)))
+            .map(|(up, down)| h / (up.mean() + down.mean()))
+            .sum();
+        2.0 * cycles * self.simulation.replications as f64
+    }
+
     /// The resolved topology as an indented tree, one node per line.
     pub fn topology(&self) -> String {
         let mut out = String::new();

@@ -729,12 +729,7 @@ impl Loader {
     /// Refuses runs that could not finish, saying how long they would take.
     fn size(&mut self, model: &Model) {
         let sim = &model.simulation;
-        let cycles: f64 = model
-            .instances
-            .iter()
-            .map(|i| sim.horizon / (i.failure.mean() + i.repair.mean()))
-            .sum();
-        let events = 2.0 * cycles * sim.replications as f64;
+        let events = model.expected_events();
         let seconds = events / PLANNING_EVENTS_PER_SECOND;
         if seconds > MAX_CPU_SECONDS {
             self.push(

@@ -119,13 +119,7 @@ fn example_scenarios() -> Vec<Value> {
 
 /// Runs a model that loaded, if it is small enough to run in a test.
 fn run_if_small(model: &availsim::Model) {
-    let sim = &model.simulation;
-    let cycles: f64 = model
-        .instances
-        .iter()
-        .map(|i| sim.horizon / (i.failure.mean() + i.repair.mean()))
-        .sum();
-    if cycles * sim.replications as f64 > 2e5 {
+    if model.expected_events() > 4e5 {
         return;
     }
     let r = availsim::run(model, 1).expect("runs");

@@ -277,3 +277,17 @@ fn schema_is_json_describing_the_format() {
         assert!(props.get(key).is_some(), "schema lacks {key}");
     }
 }
+
+#[test]
+fn a_common_cause_too_fast_to_simulate_is_refused() {
+    expect_invalid(
+        &with_a(r#"{ "series": ["a", "web"] }"#)
+            .replace("\"1y\"", "\"100y\"")
+            .replace(
+                "\"system\"",
+                "\"common_cause\": [ { \"name\": \"flaky\", \"affects\": [\"a\"], \"mtbf\": \"1ms\", \"mttr\": \"1ms\" } ], \"system\"",
+            ),
+        "simulation",
+        "would process about",
+    );
+}
