@@ -53,6 +53,11 @@ pub struct Replication {
     ratio: f64,
     ratio_since: f64,
     ratio_hours: f64,
+    /// Instance groups (`group.rs`): members of every group, up ones first.
+    pub(super) group_members: Vec<u32>,
+    /// Per group: members up, and where its members start.
+    pub(super) group_up: Vec<u32>,
+    pub(super) group_start: Vec<u32>,
     /// Per objective: system down hours in each whole window.
     window_down: Vec<Vec<f64>>,
     start_times: Vec<f64>,
@@ -122,14 +127,22 @@ impl Replication {
         }
         self.start_times.clear();
         for i in 0..n {
-            let d = p.failure[i].sample(rng);
-            let at = self.failure_time(i, 0.0, d);
+            let at = if p.group_of[i] == NONE {
+                let d = p.failure[i].sample(rng);
+                self.failure_time(i, 0.0, d)
+            } else {
+                f64::INFINITY
+            };
             self.start_times.push(at);
         }
         for c in &p.common_causes {
             self.start_times.push(c.failure.sample(rng));
         }
         self.start_times.resize(p.slots(), f64::INFINITY);
+        self.reset_groups(p);
+        for g in 0..p.groups.len() {
+            self.start_times[p.group_base() + g] = self.group_next(p, g, 0.0, rng);
+        }
         self.queue.rebuild(&self.start_times);
         self.reset_balancers(p, rng);
         self.seq = p.slots() as u64;
@@ -256,6 +269,10 @@ impl Replication {
         rng: &mut R,
         tally: &mut Tally,
     ) {
+        if slot >= p.group_base() {
+            self.group_event(p, slot - p.group_base(), t, rng, tally);
+            return;
+        }
         if slot < p.standby_base() {
             self.common_cause_event(p, slot - p.cc_base(), t, rng, tally);
             return;
@@ -305,7 +322,7 @@ impl Replication {
 
     /// Instance `i`'s effective state changed at `t`.
     #[inline(always)]
-    fn instance_changed<R: Rng + ?Sized>(
+    pub(super) fn instance_changed<R: Rng + ?Sized>(
         &mut self,
         p: &Program,
         i: usize,

@@ -2,6 +2,7 @@
 
 mod balancer;
 mod engine;
+mod group;
 mod program;
 mod queue;
 mod runner;

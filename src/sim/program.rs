@@ -67,6 +67,26 @@ pub(super) struct CommonCauseDef {
     pub affects: Vec<u32>,
 }
 
+/// Smallest component simulated as one group. Measured: groups of 5 and 2
+/// (pool) made the engine slower (2.15 against 2.97 × 10⁷ events/s: the
+/// extra uniform draw and bookkeeping cost more than the heap levels they
+/// save), a group of 200 (large) faster (2.34 against 1.98 × 10⁷).
+const MIN_GROUP: u32 = 8;
+
+/// A group of identical, plain, exponential instances (one component):
+/// its failures and repairs are one superposed Poisson process.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct GroupDef {
+    /// Its first instance; the others follow.
+    pub first: u32,
+    /// Number of instances.
+    pub count: u32,
+    /// Failure rate of one instance.
+    pub lambda: f64,
+    /// Repair rate of one instance.
+    pub mu: f64,
+}
+
 /// Marks "no crew" and "no unit".
 pub(super) const NONE: u32 = u32::MAX;
 
@@ -94,6 +114,11 @@ pub struct Program {
     /// Per instance: no crew, no common cause and no dormancy, so its
     /// events take the shortest path.
     pub(super) plain: Vec<bool>,
+    /// Groups of identical plain exponential instances that share one event
+    /// slot (see `group.rs`).
+    pub(super) groups: Vec<GroupDef>,
+    /// Per instance: its group, or `NONE`.
+    pub(super) group_of: Vec<u32>,
     pub(super) common_causes: Vec<CommonCauseDef>,
     /// Per instance: the (standby, unit) pairs of warm or cold standbys that
     /// contain it.
@@ -127,6 +152,8 @@ impl Program {
             member_balancer: Vec::new(),
             units: Vec::new(),
             plain: Vec::new(),
+            groups: Vec::new(),
+            group_of: Vec::new(),
             common_causes: model
                 .common_causes
                 .iter()
@@ -160,6 +187,27 @@ impl Program {
         p.plain = (0..n)
             .map(|i| p.crew[i] == NONE && !held[i] && p.enclosures[i].is_empty())
             .collect();
+        p.group_of = vec![NONE; n];
+        for c in &model.components {
+            let members = c.first..c.first + c.count;
+            let rates = (
+                p.failure[c.first].exponential_rate(),
+                p.repair[c.first].exponential_rate(),
+            );
+            let big = c.count as u32 >= MIN_GROUP;
+            if let (true, (Some(lambda), Some(mu))) =
+                (big && members.clone().all(|i| p.plain[i]), rates)
+            {
+                let g = p.groups.len() as u32;
+                members.clone().for_each(|i| p.group_of[i] = g);
+                p.groups.push(GroupDef {
+                    first: c.first as u32,
+                    count: c.count as u32,
+                    lambda,
+                    mu,
+                });
+            }
+        }
         p
     }
 
@@ -276,9 +324,14 @@ impl Program {
         self.standby_base() + self.standbys.len()
     }
 
+    /// First slot of the instance groups.
+    pub(super) fn group_base(&self) -> usize {
+        self.member_base() + self.members as usize
+    }
+
     /// Total number of event slots.
     pub(super) fn slots(&self) -> usize {
-        self.member_base() + self.members as usize
+        self.group_base() + self.groups.len()
     }
 
     #[inline]

@@ -219,3 +219,44 @@ fn outages_and_first_failure_of_one_unit() {
     assert!((r.downtime_hours_per_year.mean - 8760.0 * (1.0 - r.availability.mean)).abs() < 1e-9);
     assert!((r.components[0].downtime_share - 1.0).abs() < 1e-12);
 }
+
+/// A group of twelve identical exponential units, 9 needed: the engine runs
+/// it as one superposed process (sim/group.rs); the exact interval
+/// availability integrates the binomial tail of A(t).
+#[test]
+fn large_group_of_identical_units_matches_binomial_interval_availability() {
+    let r = simulate(
+        r#"{ "simulation": { "horizon": "400h", "replications": 20000, "seed": 7 },
+             "components": { "n": { "count": 12, "mtbf": "60h", "mttr": "10h" },
+                             "x": { "mtbf": "1000h", "mttr": "2h" } },
+             "system": { "series": ["x", { "k_of_n": { "k": 9, "of": ["n"] } }] } }"#,
+    );
+    let tail = |p: f64| -> f64 {
+        let mut c = 1.0; // C(12, j), from j = 0
+        let mut sum = 0.0;
+        for j in 0..=12 {
+            if j >= 9 {
+                sum += c * p.powi(j) * (1.0 - p).powi(12 - j);
+            }
+            c = c * f64::from(12 - j) / f64::from(j + 1);
+        }
+        sum
+    };
+    let exact = interval_mean(
+        |t| point_availability(1000.0, 2.0, t) * tail(point_availability(60.0, 10.0, t)),
+        0.0,
+        400.0,
+        20_000,
+    );
+    let a = &r.availability;
+    assert_within("9 of 12", a.mean, a.std_error, exact, 4.5, 1e-3);
+    // Each member's own availability is still tracked: 60/70 in the long run.
+    for c in r.components.iter().filter(|c| c.name.starts_with("n[")) {
+        assert!(
+            (c.availability - 60.0 / 70.0).abs() < 0.01,
+            "{}: {}",
+            c.name,
+            c.availability
+        );
+    }
+}
