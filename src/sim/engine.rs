@@ -143,7 +143,7 @@ impl Replication {
         for g in 0..p.groups.len() {
             self.start_times[p.group_base() + g] = self.group_next(p, g, 0.0, rng);
         }
-        self.queue.rebuild(&self.start_times);
+        self.queue.rebuild(&self.start_times, &p.never_scheduled);
         self.reset_balancers(p, rng);
         self.seq = p.slots() as u64;
         self.ratio = 1.0;

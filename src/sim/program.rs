@@ -119,6 +119,8 @@ pub struct Program {
     pub(super) groups: Vec<GroupDef>,
     /// Per instance: its group, or `NONE`.
     pub(super) group_of: Vec<u32>,
+    /// Per slot: never scheduled (instances run as part of a group).
+    pub(super) never_scheduled: Vec<bool>,
     pub(super) common_causes: Vec<CommonCauseDef>,
     /// Per instance: the (standby, unit) pairs of warm or cold standbys that
     /// contain it.
@@ -154,6 +156,7 @@ impl Program {
             plain: Vec::new(),
             groups: Vec::new(),
             group_of: Vec::new(),
+            never_scheduled: Vec::new(),
             common_causes: model
                 .common_causes
                 .iter()
@@ -208,6 +211,9 @@ impl Program {
                 });
             }
         }
+        p.never_scheduled = (0..p.slots())
+            .map(|s| s < n && p.group_of[s] != NONE)
+            .collect();
         p
     }
 

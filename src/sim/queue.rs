@@ -36,15 +36,22 @@ pub struct EventQueue {
 
 impl EventQueue {
     /// Rebuilds the queue with slot i at `times[i]`, scheduled i-th.
-    pub fn rebuild(&mut self, times: &[f64]) {
+    ///
+    /// Slots marked in `never` are never scheduled (instances run as part of
+    /// a group) and are left out of the heap, which keeps it shallow.
+    pub fn rebuild(&mut self, times: &[f64], never: &[bool]) {
         self.heap.clear();
-        self.heap
-            .extend(times.iter().enumerate().map(|(slot, &t)| Entry {
-                key: key(t, slot as u64),
-                slot: slot as u32,
-            }));
         self.pos.clear();
-        self.pos.extend(0..self.heap.len() as u32);
+        self.pos.resize(times.len(), u32::MAX);
+        for (slot, &t) in times.iter().enumerate() {
+            if !never.get(slot).copied().unwrap_or(false) {
+                self.pos[slot] = self.heap.len() as u32;
+                self.heap.push(Entry {
+                    key: key(t, slot as u64),
+                    slot: slot as u32,
+                });
+            }
+        }
         for i in (0..self.heap.len() / 2).rev() {
             self.sift_down(i);
         }
@@ -67,6 +74,7 @@ impl EventQueue {
     /// Reschedules any slot to `(time, seq)`.
     pub fn update(&mut self, slot: usize, time: f64, seq: u64) {
         let i = self.pos[slot] as usize;
+        debug_assert!(i < self.heap.len(), "slot {slot} is never scheduled");
         let old = self.heap[i].key;
         let new = key(time, seq);
         self.heap[i].key = new;
@@ -81,12 +89,12 @@ impl EventQueue {
     ///
     /// The hottest loop of the engine, so indexing is unchecked: every index
     /// used is below `n = heap.len()` (checked by the loop conditions), and
-    /// every slot is below `pos.len()`, which equals `heap.len()` (each slot
-    /// appears in the heap exactly once).
+    /// every slot in the heap is below `pos.len()`, the number of slots
+    /// (`rebuild` sizes `pos` to every slot).
     #[inline]
     fn sift_down(&mut self, mut i: usize) {
         let n = self.heap.len();
-        debug_assert!(i < n && self.pos.len() == n);
+        debug_assert!(i < n && self.pos.len() >= n);
         let heap = self.heap.as_mut_slice();
         let pos = self.pos.as_mut_slice();
         // SAFETY: see above; i < n on entry and after every move (i = c < n).
@@ -139,7 +147,7 @@ mod tests {
     #[test]
     fn pops_in_time_then_sequence_order() {
         let mut q = EventQueue::default();
-        q.rebuild(&[5.0, 1.0, 3.0, 1.0, f64::INFINITY, 0.0]);
+        q.rebuild(&[5.0, 1.0, 3.0, 1.0, f64::INFINITY, 0.0], &[]);
         let mut seen = Vec::new();
         for seq in 100..105 {
             let (t, slot) = q.peek();
@@ -163,7 +171,7 @@ mod tests {
             };
             let times: Vec<f64> = (0..n).map(|_| next()).collect();
             let mut q = EventQueue::default();
-            q.rebuild(&times);
+            q.rebuild(&times, &[]);
             let mut naive: Vec<(f64, u64)> = times
                 .iter()
                 .enumerate()
@@ -201,7 +209,7 @@ mod tests {
     #[test]
     fn update_moves_slots_both_ways() {
         let mut q = EventQueue::default();
-        q.rebuild(&(0..10).map(f64::from).collect::<Vec<_>>());
+        q.rebuild(&(0..10).map(f64::from).collect::<Vec<_>>(), &[]);
         q.update(7, 0.5, 20);
         assert_eq!(q.peek(), (0.0, 0));
         q.update(0, 100.0, 21);
