@@ -49,6 +49,27 @@ fn err<E: std::fmt::Debug>(e: E) -> String {
 /// [`Error::Output`] when a file cannot be written or a plot cannot be
 /// drawn.
 pub fn draw_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let mut written = Vec::new();
+    for name in PLOTS {
+        written.extend(write_plot(
+            dir,
+            name,
+            |root| draw(name, root, report),
+            |root| draw(name, root, report),
+        )?);
+    }
+    Ok(written)
+}
+
+/// Draws one plot as `dir/NAME.png` and `dir/NAME.svg`, each written
+/// atomically (a temporary file, then a rename). The drawing is given once
+/// per backend, as plotters' backends are distinct types.
+fn write_plot(
+    dir: &Path,
+    name: &str,
+    png: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Drawn,
+    svg: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Drawn,
+) -> Result<[PathBuf; 2], Error> {
     let fail = |file: &Path, why: String| Error::Output {
         file: file.to_path_buf(),
         cause: std::io::Error::other(why),
@@ -58,30 +79,26 @@ pub fn draw_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, Error> {
         file: dir.to_path_buf(),
         cause,
     })?;
-    let mut written = Vec::new();
-    for name in PLOTS {
-        let png = dir.join(format!("{name}.png"));
-        let tmp = dir.join(format!(".{name}.tmp-{}.png", std::process::id()));
-        {
-            let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
-            draw(name, &root, report).map_err(|e| fail(&png, e))?;
-            root.present().map_err(|e| fail(&png, err(e)))?;
-        }
-        std::fs::rename(&tmp, &png).map_err(|cause| Error::Output {
-            file: png.clone(),
-            cause,
-        })?;
-        let svg_path = dir.join(format!("{name}.svg"));
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-            draw(name, &root, report).map_err(|e| fail(&svg_path, e))?;
-            root.present().map_err(|e| fail(&svg_path, err(e)))?;
-        }
-        write_atomic(&svg_path, svg.as_bytes())?;
-        written.extend([png, svg_path]);
+    let png_path = dir.join(format!("{name}.png"));
+    let tmp = dir.join(format!(".{name}.tmp-{}.png", std::process::id()));
+    {
+        let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+        png(&root).map_err(|e| fail(&png_path, e))?;
+        root.present().map_err(|e| fail(&png_path, err(e)))?;
     }
-    Ok(written)
+    std::fs::rename(&tmp, &png_path).map_err(|cause| Error::Output {
+        file: png_path.clone(),
+        cause,
+    })?;
+    let svg_path = dir.join(format!("{name}.svg"));
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+        svg(&root).map_err(|e| fail(&svg_path, e))?;
+        root.present().map_err(|e| fail(&svg_path, err(e)))?;
+    }
+    write_atomic(&svg_path, text.as_bytes())?;
+    Ok([png_path, svg_path])
 }
 
 fn draw<DB: DrawingBackend>(name: &str, root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
@@ -572,8 +589,8 @@ fn components<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> 
 }
 
 /// Draws the sweep plot into `dir` as `sweep.png` and `sweep.svg`:
-/// availability (nines when every point is above 0.99) against the swept
-/// value, with 95% error bars, the analytic curve and the targets.
+/// availability (nines when values crowd at 1) against the swept value,
+/// with 95% error bars, the analytic curve and the targets.
 ///
 /// # Errors
 /// [`Error::Output`] when a file cannot be written or drawn.
@@ -583,35 +600,13 @@ pub fn draw_sweep(
     targets: &[f64],
     dir: &Path,
 ) -> Result<Vec<PathBuf>, Error> {
-    let fail = |file: &Path, why: String| Error::Output {
-        file: file.to_path_buf(),
-        cause: std::io::Error::other(why),
-    };
-    fonts().map_err(|e| fail(dir, e))?;
-    std::fs::create_dir_all(dir).map_err(|cause| Error::Output {
-        file: dir.to_path_buf(),
-        cause,
-    })?;
-    let png = dir.join("sweep.png");
-    let tmp = dir.join(format!(".sweep.tmp-{}.png", std::process::id()));
-    {
-        let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
-        sweep(&root, points, path, targets).map_err(|e| fail(&png, e))?;
-        root.present().map_err(|e| fail(&png, err(e)))?;
-    }
-    std::fs::rename(&tmp, &png).map_err(|cause| Error::Output {
-        file: png.clone(),
-        cause,
-    })?;
-    let svg_path = dir.join("sweep.svg");
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        sweep(&root, points, path, targets).map_err(|e| fail(&svg_path, e))?;
-        root.present().map_err(|e| fail(&svg_path, err(e)))?;
-    }
-    write_atomic(&svg_path, svg.as_bytes())?;
-    Ok(vec![png, svg_path])
+    let files = write_plot(
+        dir,
+        "sweep",
+        |root| sweep(root, points, path, targets),
+        |root| sweep(root, points, path, targets),
+    )?;
+    Ok(files.to_vec())
 }
 
 fn sweep<DB: DrawingBackend>(
