@@ -132,16 +132,7 @@ pub fn analyze(model: &Model) -> Analysis {
 }
 
 fn structure_analysis(model: &Model, sf: &Structure, exponential: bool) -> Analysis {
-    let p: Vec<f64> = model
-        .instances
-        .iter()
-        .map(|i| steady(&i.failure, &i.repair))
-        .collect();
-    let q: Vec<f64> = model
-        .common_causes
-        .iter()
-        .map(|c| 1.0 - steady(&c.failure, &c.repair))
-        .collect();
+    let (p, q) = unit_probabilities(model, steady);
     let steady_state = sf.evaluate(&p, &q);
     let sim = &model.simulation;
     let interval = exponential.then(|| interval_availability(model, sf, sim.warmup, sim.horizon));
@@ -196,10 +187,7 @@ fn startup_bias(model: &Model, sf: &Structure, p: &[f64], q: &[f64]) -> f64 {
     }
     let mut bias = 0.0;
     for (i, inst) in model.instances.iter().enumerate() {
-        let (mut hi, mut lo) = (p.to_vec(), p.to_vec());
-        hi[i] = 1.0;
-        lo[i] = 0.0;
-        bias += (sf.evaluate(&hi, q) - sf.evaluate(&lo, q)) * c(&inst.failure, &inst.repair);
+        bias += importance(sf, p, q, i) * c(&inst.failure, &inst.repair);
     }
     for (k, cc) in model.common_causes.iter().enumerate() {
         let (mut hi, mut lo) = (q.to_vec(), q.to_vec());
@@ -210,19 +198,30 @@ fn startup_bias(model: &Model, sf: &Structure, p: &[f64], q: &[f64]) -> f64 {
     bias / sim.window()
 }
 
+/// Each instance's probability of being up and each common cause's
+/// probability of being active, given a unit availability function of
+/// (time to failure, time to repair).
+fn unit_probabilities(
+    model: &Model,
+    availability: impl Fn(&Dist, &Dist) -> f64,
+) -> (Vec<f64>, Vec<f64>) {
+    let p = model
+        .instances
+        .iter()
+        .map(|i| availability(&i.failure, &i.repair))
+        .collect();
+    let q = model
+        .common_causes
+        .iter()
+        .map(|c| 1.0 - availability(&c.failure, &c.repair))
+        .collect();
+    (p, q)
+}
+
 /// The structure function at time `t` from all up (exponential units).
 pub fn point_availability(model: &Model, sf: &Structure, t: f64) -> f64 {
     let point = |up: &Dist, down: &Dist| exponential_point(up.mean(), down.mean(), t);
-    let p: Vec<f64> = model
-        .instances
-        .iter()
-        .map(|i| point(&i.failure, &i.repair))
-        .collect();
-    let q: Vec<f64> = model
-        .common_causes
-        .iter()
-        .map(|c| 1.0 - point(&c.failure, &c.repair))
-        .collect();
+    let (p, q) = unit_probabilities(model, point);
     sf.evaluate(&p, &q)
 }
 
@@ -294,16 +293,7 @@ fn approximation(model: &Model, why: String) -> Analysis {
     }
     ideal.crews.clear();
     let steady_state = Structure::new(&ideal).ok().map(|sf| {
-        let p: Vec<f64> = ideal
-            .instances
-            .iter()
-            .map(|i| steady(&i.failure, &i.repair))
-            .collect();
-        let q: Vec<f64> = ideal
-            .common_causes
-            .iter()
-            .map(|c| 1.0 - steady(&c.failure, &c.repair))
-            .collect();
+        let (p, q) = unit_probabilities(&ideal, steady);
         (sf.evaluate(&p, &q) - penalty).clamp(0.0, 1.0)
     });
     Analysis {
@@ -383,14 +373,16 @@ fn failure_frequency(unit: &Node, model: &Model) -> f64 {
         .collect();
     members
         .iter()
-        .map(|&i| {
-            let mut hi = p.clone();
-            hi[i] = 1.0;
-            let mut lo = p.clone();
-            lo[i] = 0.0;
-            p[i] * rate(i) * (sf.evaluate(&hi, &[]) - sf.evaluate(&lo, &[]))
-        })
+        .map(|&i| p[i] * rate(i) * importance(&sf, &p, &[], i))
         .sum()
+}
+
+/// Birnbaum importance of instance `i`: P(up | i up) − P(up | i down).
+fn importance(sf: &Structure, p: &[f64], q: &[f64], i: usize) -> f64 {
+    let (mut hi, mut lo) = (p.to_vec(), p.to_vec());
+    hi[i] = 1.0;
+    lo[i] = 0.0;
+    sf.evaluate(&hi, q) - sf.evaluate(&lo, q)
 }
 
 /// The mean repair time of the first instance of a unit (what ends a stuck

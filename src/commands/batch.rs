@@ -1,16 +1,18 @@
 //! `batch`: every scenario of folders and files, one combined table and
 //! `OUT/batch-summary.csv`; `--resume` skips scenarios already done.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use availsim::report::{summary_csv, text::human_hours, write_atomic};
+use availsim::report::{summary_csv, write_atomic};
 use availsim::scale::scenario_hash;
 use availsim::{Error, Model, Report};
 
-use super::{check_verdicts, load_all, print_json, simulate, unique_names, write_outputs};
+use super::{
+    check_verdicts, load_all, print_json, simulate, table_header, table_row, unique_names,
+    write_outputs,
+};
 use crate::cli::{BatchArgs, Format};
 
 /// `availsim batch`.
@@ -90,41 +92,15 @@ fn complete(dir: &Path, model: &Model) -> Option<Report> {
 }
 
 fn table(models: &[Model], reports: &[Report]) -> String {
-    let mut o = String::new();
     let width = models
         .iter()
         .map(|m| m.name.len())
         .max()
         .unwrap_or(8)
         .max(8);
-    let _ = writeln!(
-        o,
-        "  {:<width$}  {:<12}  {:<27}  {:>6}  {:>10}  {:<19}  verdict",
-        "scenario", "availability", "95% CI", "nines", "down/year", "analytic"
-    );
+    let mut o = table_header("scenario", width);
     for r in reports {
-        let a = &r.availability;
-        let analytic = match (
-            &r.analytic.method,
-            r.analytic.interval.or(r.analytic.steady_state),
-        ) {
-            (Some(_), Some(v)) => format!("{v:.8} {}", if r.analytic.exact { "" } else { "≈" }),
-            _ => "—".to_string(),
-        }
-        .trim_end()
-        .to_string();
-        let _ = writeln!(
-            o,
-            "  {:<width$}  {:<12.8}  [{:.8}, {:.8}]  {:>6}  {:>10}  {:<19}  {}",
-            r.scenario,
-            a.mean,
-            a.ci95[0],
-            a.ci95[1],
-            a.nines.map_or("—".into(), |n| format!("{n:.2}")),
-            human_hours(r.downtime_hours_per_year.mean),
-            analytic,
-            r.analytic.verdict.as_deref().unwrap_or("—"),
-        );
+        o.push_str(&table_row(&r.scenario, width, r));
     }
     o.push('\n');
     o

@@ -148,6 +148,37 @@ pub fn print_json(reports: &[Report], format: Format) -> Result<()> {
     Ok(())
 }
 
+/// The header of a table of reports (batch, sweep), its first column
+/// `first` wide.
+pub fn table_header(first: &str, width: usize) -> String {
+    format!(
+        "  {first:<width$}  {:<12}  {:<27}  {:>6}  {:>10}  {:<19}  verdict\n",
+        "availability", "95% CI", "nines", "down/year", "analytic"
+    )
+}
+
+/// One report as a table row: availability, interval, nines, down time,
+/// the analytic value (≈ for approximations) and the verdict.
+pub fn table_row(label: &str, width: usize, r: &Report) -> String {
+    let a = &r.availability;
+    let analytic = match (
+        &r.analytic.method,
+        r.analytic.interval.or(r.analytic.steady_state),
+    ) {
+        (Some(_), Some(v)) if r.analytic.exact => format!("{v:.8}"),
+        (Some(_), Some(v)) => format!("{v:.8} ≈"),
+        _ => "—".to_string(),
+    };
+    let ci = format!("[{:.8}, {:.8}]", a.ci95[0], a.ci95[1]);
+    format!(
+        "  {label:<width$}  {:<12.8}  {ci:<27}  {:>6}  {:>10}  {analytic:<19}  {}\n",
+        a.mean,
+        a.nines.map_or("—".into(), |n| format!("{n:.2}")),
+        text::human_hours(r.downtime_hours_per_year.mean),
+        r.analytic.verdict.as_deref().unwrap_or("—"),
+    )
+}
+
 /// Fails with exit code 1 when any analytic check failed.
 pub fn check_verdicts(reports: &[Report]) -> Result<()> {
     let failed: Vec<&str> = reports

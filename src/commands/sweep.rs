@@ -12,7 +12,7 @@ use availsim::scenario::{load_file, load_str};
 use availsim::sweep::{first_meeting, label, numeric, parse_set, set_path, sweep_csv, Point};
 use availsim::Error;
 
-use super::{check_verdicts, overrides, simulate};
+use super::{check_verdicts, overrides, simulate, table_header, table_row};
 use crate::cli::SweepArgs;
 
 /// `availsim sweep`.
@@ -118,31 +118,9 @@ fn table(
         .max()
         .unwrap_or(5)
         .max(5);
-    let _ = writeln!(
-        o,
-        "  {:<width$}  {:<12}  {:<27}  {:>6}  {:>10}  {:<12}  verdict",
-        "value", "availability", "95% CI", "nines", "down/year", "analytic"
-    );
+    o.push_str(&table_header("value", width));
     for p in points {
-        let r = &p.report;
-        let a = &r.availability;
-        let analytic = r
-            .analytic
-            .interval
-            .or(r.analytic.steady_state)
-            .map_or("—".to_string(), |v| format!("{v:.8}"));
-        let _ = writeln!(
-            o,
-            "  {:<width$}  {:<12.8}  [{:.8}, {:.8}]  {:>6}  {:>10}  {:<12}  {}",
-            p.label,
-            a.mean,
-            a.ci95[0],
-            a.ci95[1],
-            a.nines.map_or("—".into(), |n| format!("{n:.2}")),
-            human_hours(r.downtime_hours_per_year.mean),
-            analytic,
-            r.analytic.verdict.as_deref().unwrap_or("—"),
-        );
+        o.push_str(&table_row(&p.label, width, &p.report));
     }
     o.push('\n');
     for (t, what) in targets {
