@@ -32,7 +32,7 @@ pub mod stats;
 pub mod sweep;
 
 pub use error::{Error, Issue};
-pub use model::Model;
+pub use model::{Engine, Model};
 pub use report::Report;
 
 /// Simulates `model` on `threads` threads (0: all cores) and builds its

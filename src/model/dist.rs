@@ -283,6 +283,17 @@ impl Dist {
         }
     }
 
+    /// Whether two independent draws tie with probability zero: false for
+    /// deterministic and empirical durations and for a uniform of zero
+    /// width.
+    pub fn is_continuous(&self) -> bool {
+        match self {
+            Dist::Deterministic { .. } | Dist::Empirical { .. } => false,
+            Dist::Uniform { min, max } => min < max,
+            _ => true,
+        }
+    }
+
     /// The rate 1/mean when the distribution is exponential.
     pub fn exponential_rate(&self) -> Option<f64> {
         match self {

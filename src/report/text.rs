@@ -137,8 +137,8 @@ pub fn summary(r: &Report, source: &str) -> String {
     top_contributors(&mut o, r);
     let _ = writeln!(
         o,
-        "\n  {} events in {:.3} s: {:.3e} events/s",
-        s.events, s.wall_seconds, s.events_per_second
+        "\n  {} events in {:.3} s: {:.3e} events/s ({} engine)",
+        s.events, s.wall_seconds, s.events_per_second, s.engine
     );
     o
 }
@@ -186,8 +186,14 @@ fn analytic_rows(o: &mut String, r: &Report, dec: usize) {
         _ if r.availability.std_error == 0.0 => {
             "no verdict: the simulation saw no variation (no down time)".to_string()
         }
-        _ => "no verdict: the steady-state comparison would be unfair (see the report's note)"
-            .to_string(),
+        _ => match a.note.as_deref().and_then(|n| n.split_once("no verdict: ")) {
+            // The note's reason, without its advice in parentheses.
+            Some((_, why)) => format!(
+                "no verdict: {} (see the report's note)",
+                why.split(" (").next().unwrap_or(why)
+            ),
+            None => "no verdict (see the report's note)".to_string(),
+        },
     };
     row(o, "verdict", outcome, String::new());
 }

@@ -17,7 +17,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{Error, Issue};
-use crate::model::{CommonCause, Component, Crew, Dist, Instance, Model, ObjectiveDef, Simulation};
+use crate::model::{
+    CommonCause, Component, Crew, Dist, Engine, Instance, Model, ObjectiveDef, Simulation,
+};
 pub use duration::{parse_duration, Duration, HOURS_PER_YEAR};
 use raw::{
     DistKind, RawCommonCause, RawComponent, RawCrew, RawDist, RawFile, RawObjective, RawSimulation,
@@ -383,6 +385,7 @@ impl Loader {
             seed: o.seed.or(raw.seed).unwrap_or(0),
             warmup,
             transient_points: points as usize,
+            engine: Engine::Auto,
         })
     }
 

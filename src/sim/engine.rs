@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 
 use rand::Rng;
 
+use super::independent::Trajectories;
 use super::program::{Link, Program, MEMBER, NONE, ROOT, UNIT};
 use super::queue::EventQueue;
 use super::standby::StandbyState;
@@ -58,22 +59,28 @@ pub struct Replication {
     /// Per group: members up, and where its members start.
     pub(super) group_up: Vec<u32>,
     pub(super) group_start: Vec<u32>,
+    /// The independent engine (`independent.rs`).
+    pub(super) trajectories: Trajectories,
     /// Per objective: system down hours in each whole window.
     window_down: Vec<Vec<f64>>,
     start_times: Vec<f64>,
-    system_up: bool,
-    system_down_since: f64,
-    system_down: f64,
+    pub(super) system_up: bool,
+    pub(super) system_down_since: f64,
+    pub(super) system_down: f64,
     first_failure: f64,
     outages: u64,
     next_grid: usize,
-    next_grid_time: f64,
+    pub(super) next_grid_time: f64,
     pub(super) events: u64,
 }
 
 impl Replication {
     /// Runs one replication with `rng` and adds its statistics to `tally`.
     pub fn run<R: Rng + ?Sized>(&mut self, p: &Program, rng: &mut R, tally: &mut Tally) {
+        if p.independent {
+            self.run_independent(p, rng, tally);
+            return;
+        }
         self.reset(p, rng);
         let n = p.instances();
         let requests = p.has_requests();
@@ -97,7 +104,9 @@ impl Replication {
         self.finish(p, tally);
     }
 
-    fn reset<R: Rng + ?Sized>(&mut self, p: &Program, rng: &mut R) {
+    /// Resets everything but the event queue: all instances up, no
+    /// statistics.
+    pub(super) fn reset_state(&mut self, p: &Program) {
         let n = p.instances();
         self.own_up.clear();
         self.own_up.resize(n, true);
@@ -125,6 +134,29 @@ impl Replication {
                 }
             }
         }
+        self.ratio = 1.0;
+        self.ratio_since = 0.0;
+        self.ratio_hours = 0.0;
+        self.window_down.resize(p.objectives.len(), Vec::new());
+        for (o, w) in p.objectives.iter().zip(&mut self.window_down) {
+            let whole = ((p.horizon - p.warmup) / o.window * (1.0 + 1e-12)).floor() as usize;
+            w.clear();
+            w.resize(whole, 0.0);
+        }
+        self.system_up = true;
+        self.system_down_since = 0.0;
+        self.system_down = 0.0;
+        self.first_failure = f64::INFINITY;
+        self.outages = 0;
+        self.next_grid = 0;
+        self.next_grid_time = p.grid[0];
+        self.events = 0;
+    }
+
+    /// Resets the state and schedules every first event.
+    fn reset<R: Rng + ?Sized>(&mut self, p: &Program, rng: &mut R) {
+        self.reset_state(p);
+        let n = p.instances();
         self.start_times.clear();
         for i in 0..n {
             let at = if p.group_of[i] == NONE {
@@ -146,23 +178,6 @@ impl Replication {
         self.queue.rebuild(&self.start_times, &p.never_scheduled);
         self.reset_balancers(p, rng);
         self.seq = p.slots() as u64;
-        self.ratio = 1.0;
-        self.ratio_since = 0.0;
-        self.ratio_hours = 0.0;
-        self.window_down.resize(p.objectives.len(), Vec::new());
-        for (o, w) in p.objectives.iter().zip(&mut self.window_down) {
-            let whole = ((p.horizon - p.warmup) / o.window * (1.0 + 1e-12)).floor() as usize;
-            w.clear();
-            w.resize(whole, 0.0);
-        }
-        self.system_up = true;
-        self.system_down_since = 0.0;
-        self.system_down = 0.0;
-        self.first_failure = f64::INFINITY;
-        self.outages = 0;
-        self.next_grid = 0;
-        self.next_grid_time = p.grid[0];
-        self.events = 0;
     }
 
     /// When instance `i`, given a fresh life of `d` operating hours at `t`,
@@ -402,7 +417,7 @@ impl Replication {
     /// Records the grid points before `t`: A(t_j) is the state after every
     /// event at or before t_j.
     #[inline]
-    fn advance_grid(&mut self, p: &Program, t: f64, tally: &mut Tally) {
+    pub(super) fn advance_grid(&mut self, p: &Program, t: f64, tally: &mut Tally) {
         while self.next_grid_time < t {
             tally.transient_up[self.next_grid] += self.system_up as u64;
             self.next_grid += 1;
@@ -412,7 +427,7 @@ impl Replication {
 
     /// S(t): system down hours in the window up to `t`.
     #[inline]
-    fn system_down_clock(&self, p: &Program, t: f64) -> f64 {
+    pub(super) fn system_down_clock(&self, p: &Program, t: f64) -> f64 {
         if self.system_up {
             self.system_down
         } else {
@@ -420,7 +435,7 @@ impl Replication {
         }
     }
 
-    fn system_changed(&mut self, p: &Program, up: bool, t: f64) {
+    pub(super) fn system_changed(&mut self, p: &Program, up: bool, t: f64) {
         if up {
             if self.system_down_since < p.warmup && t > p.warmup {
                 self.outages += 1;
@@ -484,7 +499,7 @@ impl Replication {
 
     /// Closes open intervals at the horizon and adds the replication to
     /// `tally`.
-    fn finish(&mut self, p: &Program, tally: &mut Tally) {
+    pub(super) fn finish(&mut self, p: &Program, tally: &mut Tally) {
         self.advance_grid(p, f64::INFINITY, tally);
         let end = self.system_down_clock(p, p.horizon);
         let n = p.instances();

@@ -3,6 +3,7 @@
 mod balancer;
 mod engine;
 mod group;
+mod independent;
 mod program;
 mod queue;
 mod runner;

@@ -10,7 +10,7 @@
 //! failover or manual recovery: never two at once), and one health-check
 //! timer per balancer member.
 
-use crate::model::{Dist, HealthCheck, Model, Node, ObjectiveDef};
+use crate::model::{Dist, Engine, HealthCheck, Model, Node, ObjectiveDef};
 
 /// Where a node's up/down output goes, packed in a `u32` so that the common
 /// case, a gate, is one comparison away: below `UNIT` a gate index; from
@@ -87,6 +87,11 @@ pub(super) struct GroupDef {
     pub mu: f64,
 }
 
+/// Toggles the independent engine sorts at a time (`independent.rs`):
+/// enough to make the per-segment work small, few enough to stay in the
+/// first-level caches.
+const SEGMENT_EVENTS: f64 = 2048.0;
+
 /// Marks "no crew" and "no unit".
 pub(super) const NONE: u32 = u32::MAX;
 
@@ -121,6 +126,14 @@ pub struct Program {
     pub(super) group_of: Vec<u32>,
     /// Per slot: never scheduled (instances run as part of a group).
     pub(super) never_scheduled: Vec<bool>,
+    /// Every instance is an independent alternating renewal process (plain,
+    /// continuous distributions) and the structure is gates only: the
+    /// independent engine runs it (see `independent.rs`).
+    pub(super) independent: bool,
+    /// Hours of simulated time the independent engine sorts at a time, and
+    /// the buckets of its sort.
+    pub(super) segment: f64,
+    pub(super) buckets: usize,
     pub(super) common_causes: Vec<CommonCauseDef>,
     /// Per instance: the (standby, unit) pairs of warm or cold standbys that
     /// contain it.
@@ -157,6 +170,9 @@ impl Program {
             groups: Vec::new(),
             group_of: Vec::new(),
             never_scheduled: Vec::new(),
+            independent: false,
+            segment: 0.0,
+            buckets: 0,
             common_causes: model
                 .common_causes
                 .iter()
@@ -214,6 +230,18 @@ impl Program {
         p.never_scheduled = (0..p.slots())
             .map(|s| s < n && p.group_of[s] != NONE)
             .collect();
+        p.independent = model.simulation.engine == Engine::Auto
+            && p.standbys.is_empty()
+            && p.balancers.is_empty()
+            && p.common_causes.is_empty()
+            && (0..n)
+                .all(|i| p.plain[i] && p.failure[i].is_continuous() && p.repair[i].is_continuous());
+        // Toggles per hour, two per failure–repair cycle of each instance.
+        let rate: f64 = (0..n)
+            .map(|i| 2.0 / (p.failure[i].mean() + p.repair[i].mean()))
+            .sum();
+        p.segment = (SEGMENT_EVENTS / rate).min(p.horizon);
+        p.buckets = (rate * p.segment).ceil().clamp(1.0, SEGMENT_EVENTS) as usize;
         p
     }
 
@@ -287,6 +315,15 @@ impl Program {
                     self.compile(member, MEMBER + first + m as u32, edges);
                 }
             }
+        }
+    }
+
+    /// The engine that runs this program: "independent" or "event queue".
+    pub fn engine(&self) -> &'static str {
+        if self.independent {
+            "independent"
+        } else {
+            "event queue"
         }
     }
 

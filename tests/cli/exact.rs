@@ -2,17 +2,24 @@
 //! engine (REFERENCE.md formulas, Simpson integration of point
 //! availabilities). Fixed seeds; tolerances of 4.5 standard errors.
 
+use availsim::Report;
+
 use crate::util::*;
 
 /// One exponential unit, MTBF 100 h, MTTR 10 h, over [0, 500 h]: the
 /// interval availability μ/(λ+μ) + λ/((λ+μ)²T)·(1 − e^{−(λ+μ)T}).
 #[test]
 fn single_exponential_component_matches_interval_availability() {
-    let r = simulate(
+    for r in simulate_both(
         r#"{ "simulation": { "horizon": "500h", "replications": 40000, "seed": 1 },
              "components": { "a": { "mtbf": "100h", "mttr": "10h" } },
              "system": "a" }"#,
-    );
+    ) {
+        single_unit_checks(&r);
+    }
+}
+
+fn single_unit_checks(r: &Report) {
     let (l, m, t): (f64, f64, f64) = (0.01, 0.1, 500.0);
     let exact = m / (l + m) + l / ((l + m) * (l + m) * t) * (1.0 - (-(l + m) * t).exp());
     let a = &r.availability;
@@ -32,7 +39,7 @@ fn single_exponential_component_matches_interval_availability() {
 /// availability is 3A(t)² − 2A(t)³, integrated over [0, T].
 #[test]
 fn two_of_three_matches_exact_interval_availability() {
-    let r = simulate(
+    let [r, events] = simulate_both(
         r#"{ "simulation": { "horizon": "300h", "replications": 20000, "seed": 2 },
              "components": { "n": { "count": 3, "mtbf": "100h", "mttr": "20h" } },
              "system": { "k_of_n": { "k": 2, "of": ["n"] } } }"#,
@@ -46,8 +53,10 @@ fn two_of_three_matches_exact_interval_availability() {
         300.0,
         20_000,
     );
-    let a = &r.availability;
-    assert_within("2-of-3", a.mean, a.std_error, exact, 4.5, 1e-3);
+    for r in [r, events] {
+        let a = &r.availability;
+        assert_within("2-of-3", a.mean, a.std_error, exact, 4.5, 1e-3);
+    }
 }
 
 /// Two parallel pairs in series, Weibull (shape 2, mean 800 h) failures and
@@ -56,7 +65,7 @@ fn two_of_three_matches_exact_interval_availability() {
 /// transient (over ten renewal cycles of a shape-2 Weibull).
 #[test]
 fn series_of_parallel_pairs_with_weibull_and_lognormal_matches_structure_function() {
-    let r = simulate(
+    for r in simulate_both(
         r#"{ "simulation": { "horizon": "110000h", "warmup": "10000h", "replications": 3000, "seed": 3 },
              "components": {
                "a": { "count": 2,
@@ -66,7 +75,12 @@ fn series_of_parallel_pairs_with_weibull_and_lognormal_matches_structure_functio
                       "failure": { "dist": "weibull", "shape": 2, "mean": "800h" },
                       "repair": { "dist": "lognormal", "mean": "12h", "cv": 1 } } },
              "system": { "series": [ { "parallel": ["a"] }, { "parallel": ["b"] } ] } }"#,
-    );
+    ) {
+        series_of_pairs_checks(&r);
+    }
+}
+
+fn series_of_pairs_checks(r: &Report) {
     let unit = 800.0 / 812.0;
     let pair = 1.0 - (1.0 - unit) * (1.0 - unit);
     let exact = pair * pair;
@@ -87,14 +101,19 @@ fn series_of_parallel_pairs_with_weibull_and_lognormal_matches_structure_functio
 /// A_a + (1 − A_a)·A_b·A_c (exact at every t, since units are independent).
 #[test]
 fn instance_repeated_in_two_paths_matches_exact_answer() {
-    let r = simulate(
+    for r in simulate_both(
         r#"{ "simulation": { "horizon": "400h", "replications": 20000, "seed": 4 },
              "components": {
                "a": { "mtbf": "50h", "mttr": "10h" },
                "b": { "mtbf": "80h", "mttr": "20h" },
                "c": { "mtbf": "60h", "mttr": "15h" } },
              "system": { "series": [ { "parallel": ["a", "b"] }, { "parallel": ["a", "c"] } ] } }"#,
-    );
+    ) {
+        repeated_instance_checks(&r);
+    }
+}
+
+fn repeated_instance_checks(r: &Report) {
     let exact = interval_mean(
         |t| {
             let (pa, pb, pc) = (
@@ -131,12 +150,17 @@ fn instance_repeated_in_two_paths_matches_exact_answer() {
 /// standard errors of μ/(λ+μ) + λ/(λ+μ)e^{−(λ+μ)t}; t = 0 exactly 1.
 #[test]
 fn transient_grid_matches_point_availability() {
-    let reps = 20_000.0;
-    let r = simulate(
+    for r in simulate_both(
         r#"{ "simulation": { "horizon": "60h", "replications": 20000, "seed": 5, "transient_points": 121 },
              "components": { "a": { "mtbf": "10h", "mttr": "5h" } },
              "system": "a" }"#,
-    );
+    ) {
+        grid_checks(&r);
+    }
+}
+
+fn grid_checks(r: &Report) {
+    let reps = 20_000.0;
     let tr = &r.transient;
     assert_eq!(tr.time_hours.len(), 121);
     assert_eq!(tr.time_hours[0], 0.0);
@@ -183,16 +207,84 @@ fn pool_workload_matches_reference_through_the_cli() {
     assert!(d.path().join("output/pool/report.json").is_file());
 }
 
+/// The pool workload on both engines (the CLI picks the independent one):
+/// REFERENCE.md's interval availability, and each instance's own
+/// availability against its exact interval value.
+#[test]
+fn pool_workload_matches_reference_on_both_engines() {
+    let text = std::fs::read_to_string(scenarios().join("pool.json")).unwrap();
+    let text = text.replace("\"replications\": 10000", "\"replications\": 4000");
+    for r in simulate_both(&text) {
+        let a = &r.availability;
+        assert_within("pool", a.mean, a.std_error, 0.9999536442, 4.5, 2e-6);
+        for c in &r.components {
+            let (mtbf, mttr) = match &c.name[..2] {
+                "lb" => (50_000.0, 2.0),
+                "we" => (2_000.0, 8.0),
+                _ => (10_000.0, 24.0),
+            };
+            let exact = interval_mean(|t| point_availability(mtbf, mttr, t), 0.0, 87_600.0, 20_000);
+            // Per-instance figures have no standard error in the report:
+            // the renewal-reward variance of one unit's down fraction over
+            // T is about 2λμ/((λ+μ)³T).
+            let (l, m, t) = (1.0 / mtbf, 1.0 / mttr, 87_600.0);
+            let se = (2.0 * l * m / ((l + m).powi(3) * t) / 4000.0).sqrt();
+            assert!(
+                (c.availability - exact).abs() < 5.0 * se,
+                "{} {} vs {exact}",
+                c.name,
+                c.availability
+            );
+        }
+    }
+}
+
+/// A run long enough for the independent engine to cut time into many
+/// segments (about 18,000 toggles per replication, 2,048 per segment):
+/// 2 of 3 units, against the exact interval availability, on both engines.
+#[test]
+fn many_segments_match_exact_interval_availability() {
+    let [r, events] = simulate_both(
+        r#"{ "simulation": { "horizon": "100000h", "replications": 400, "seed": 9 },
+             "components": { "n": { "count": 3, "mtbf": "30h", "mttr": "3h" } },
+             "system": { "k_of_n": { "k": 2, "of": ["n"] } } }"#,
+    );
+    let exact = interval_mean(
+        |t| {
+            let a = point_availability(30.0, 3.0, t);
+            3.0 * a * a - 2.0 * a * a * a
+        },
+        0.0,
+        100_000.0,
+        200_000,
+    );
+    for r in [r, events] {
+        let a = &r.availability;
+        assert_within("2-of-3, long", a.mean, a.std_error, exact, 4.5, 1e-4);
+        let per_rep = r.simulation.events as f64 / 400.0;
+        let expected = 3.0 * 2.0 * 100_000.0 / 33.0;
+        assert!(
+            (per_rep / expected - 1.0).abs() < 0.01,
+            "{per_rep} toggles per replication"
+        );
+    }
+}
+
 /// Down time, outages and first failure of one unit, checked against renewal
 /// theory: outages per year = cycles per year, mean outage = MTTR (clipped),
 /// and with a 1-of-1 system the first failure is the unit's first failure.
 #[test]
 fn outages_and_first_failure_of_one_unit() {
-    let r = simulate(
+    for r in simulate_both(
         r#"{ "simulation": { "horizon": "2000h", "replications": 20000, "seed": 6 },
              "components": { "a": { "mtbf": "100h", "mttr": "10h" } },
              "system": { "series": ["a"] } }"#,
-    );
+    ) {
+        outage_checks(&r);
+    }
+}
+
+fn outage_checks(r: &Report) {
     // Exponential first failure with mean 100 h, censored at 2000 h
     // (P = e^-20): the estimate is the sample mean, se = 100/√n.
     let f = r.first_failure.mttff_hours.unwrap();
@@ -220,12 +312,12 @@ fn outages_and_first_failure_of_one_unit() {
     assert!((r.components[0].downtime_share - 1.0).abs() < 1e-12);
 }
 
-/// A group of twelve identical exponential units, 9 needed: the engine runs
-/// it as one superposed process (sim/group.rs); the exact interval
+/// A group of twelve identical exponential units, 9 needed: the event-queue
+/// engine runs it as one superposed process (sim/group.rs); the exact interval
 /// availability integrates the binomial tail of A(t).
 #[test]
 fn large_group_of_identical_units_matches_binomial_interval_availability() {
-    let r = simulate(
+    let [r, events] = simulate_both(
         r#"{ "simulation": { "horizon": "400h", "replications": 20000, "seed": 7 },
              "components": { "n": { "count": 12, "mtbf": "60h", "mttr": "10h" },
                              "x": { "mtbf": "1000h", "mttr": "2h" } },
@@ -248,15 +340,18 @@ fn large_group_of_identical_units_matches_binomial_interval_availability() {
         400.0,
         20_000,
     );
-    let a = &r.availability;
-    assert_within("9 of 12", a.mean, a.std_error, exact, 4.5, 1e-3);
-    // Each member's own availability is still tracked: 60/70 in the long run.
-    for c in r.components.iter().filter(|c| c.name.starts_with("n[")) {
-        assert!(
-            (c.availability - 60.0 / 70.0).abs() < 0.01,
-            "{}: {}",
-            c.name,
-            c.availability
-        );
+    for r in [r, events] {
+        let a = &r.availability;
+        assert_within("9 of 12", a.mean, a.std_error, exact, 4.5, 1e-3);
+        // Each member's own availability is still tracked: 60/70 in the
+        // long run.
+        for c in r.components.iter().filter(|c| c.name.starts_with("n[")) {
+            assert!(
+                (c.availability - 60.0 / 70.0).abs() < 0.01,
+                "{}: {}",
+                c.name,
+                c.availability
+            );
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use availsim::scenario::{load_str, Overrides};
-use availsim::{Model, Report};
+use availsim::{Engine, Model, Report};
 
 /// A temporary folder that holds scenarios and outputs.
 pub struct Dir {
@@ -64,6 +64,18 @@ pub fn model(text: &str) -> Model {
 /// Simulates a scenario given as text on two threads.
 pub fn simulate(text: &str) -> Report {
     availsim::run(&model(text), 2).expect("simulation")
+}
+
+/// Simulates a scenario whose instances are independent on both engines:
+/// the independent engine (what `auto` picks for it) and the event queue.
+pub fn simulate_both(text: &str) -> [Report; 2] {
+    let auto = simulate(text);
+    assert_eq!(auto.simulation.engine, "independent");
+    let mut m = model(text);
+    m.simulation.engine = Engine::Events;
+    let events = availsim::run(&m, 2).expect("simulation");
+    assert_eq!(events.simulation.engine, "event queue");
+    [auto, events]
 }
 
 /// Asserts that a simulated mean lies within `k` standard errors of the exact
