@@ -205,14 +205,14 @@ fn short_horizon_run_passes_against_the_interval_value() {
 }
 
 /// A failed check exits with 1. A 99.9% interval misses the exact value one
-/// time in a thousand: seed 1386 of this tiny scenario is such a miss (found
-/// by searching seeds 0–4000, which gave two).
+/// time in a thousand: seed 703 of this tiny scenario is such a miss (found
+/// by searching seeds 0–3000, which gave one).
 #[test]
 fn failed_check_exits_1() {
     let d = Dir::new();
     d.write(
         "tiny.json",
-        r#"{ "name": "tiny", "simulation": { "horizon": "200h", "replications": 40, "seed": 1386 },
+        r#"{ "name": "tiny", "simulation": { "horizon": "200h", "replications": 40, "seed": 703 },
              "components": { "a": { "mtbf": "20h", "mttr": "5h" } }, "system": "a" }"#,
     );
     let o = d.run(&["run", "tiny.json", "--quiet"]);
@@ -226,7 +226,7 @@ fn failed_check_exits_1() {
         d.path().join("output/tiny/report.json").is_file(),
         "the report is written anyway"
     );
-    let o = d.run(&["run", "tiny.json", "--quiet", "--seed", "1387"]);
+    let o = d.run(&["run", "tiny.json", "--quiet", "--seed", "704"]);
     assert_eq!(o.status.code(), Some(0));
 }
 

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use crate::util::*;
 
-/// Runs the quorum example with a fixed seed and thread count (seed 2:
-/// two replications with outages, so every section of the report shows).
+/// Runs the quorum example with a fixed seed and thread count (seed 2: a
+/// few replications with outages, so every section of the report shows).
 fn run_quorum(d: &Dir, extra: &[&str]) -> std::process::Output {
     let file = scenarios().join("quorum.json");
     let mut args = vec![
