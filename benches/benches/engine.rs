@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use availsim::scenario::{load_file, Overrides};
 use availsim::sim::{run_block, Program};
+use availsim::Engine;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 /// Replications per measured iteration.
@@ -18,26 +19,34 @@ fn scenario(file: &str) -> PathBuf {
         .join(file)
 }
 
-fn workload(c: &mut Criterion, file: &str, reps: u64) {
-    let model = load_file(&scenario(file), &Overrides::default()).expect("benchmark scenario");
+fn workload(c: &mut Criterion, file: &str, reps: u64, engine: Engine) {
+    let mut model = load_file(&scenario(file), &Overrides::default()).expect("benchmark scenario");
+    model.simulation.engine = engine;
     let program = Program::new(&model);
     let seed = model.simulation.seed;
     let events = run_block(&program, seed, 0..reps).events;
+    let name = format!("{} ({})", model.name, program.engine());
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(events));
-    group.bench_function(model.name.as_str(), |b| {
+    group.bench_function(name.as_str(), |b| {
         b.iter(|| run_block(&program, seed, 0..reps))
     });
     group.finish();
 }
 
 fn engine(c: &mut Criterion) {
-    workload(c, "pool.json", REPS);
-    workload(c, "large.json", REPS);
+    // The benchmark workloads on the engine `auto` picks (independent), then
+    // on the event queue for comparison.
+    for engine in [Engine::Auto, Engine::Events] {
+        workload(c, "pool.json", REPS, engine);
+        workload(c, "large.json", REPS, engine);
+    }
     // Every construct at once: balancer with health checks, hot standby
-    // with heartbeat and switch failures, a crew, a common cause.
-    workload(c, "three-tier.json", REPS);
-    workload(c, "fleet.json", 8);
+    // with heartbeat and switch failures, a crew, a common cause (event
+    // queue).
+    workload(c, "three-tier.json", REPS, Engine::Auto);
+    // 1,000 instances (independent).
+    workload(c, "fleet.json", 8, Engine::Auto);
 }
 
 /// Load, validate and build the model of a 1,000-instance scenario.
