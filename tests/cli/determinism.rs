@@ -20,7 +20,14 @@ fn one_and_two_threads_give_identical_reports() {
     same_report_on_one_and_two_threads("web-service.json");
 }
 
-/// Standby, balancer, crew, common cause and objectives all at once.
+/// The independent engine over several segments per replication.
+#[test]
+fn one_and_two_threads_give_identical_reports_across_segments() {
+    same_report_on_one_and_two_threads("large.json");
+}
+
+/// Standby, balancer, crew, common cause and objectives all at once (the
+/// event-queue engine; web-service runs on the independent one).
 #[test]
 fn one_and_two_threads_give_identical_reports_with_every_construct() {
     same_report_on_one_and_two_threads("three-tier.json");
