@@ -217,9 +217,6 @@ pub struct Transient {
     pub availability: Vec<f64>,
 }
 
-/// Fewest replications with system down time for an analytic verdict.
-pub const MIN_DOWN_REPLICATIONS: u64 = 20;
-
 /// The analytic cross-check (SPEC §4).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Analytic {
@@ -247,27 +244,16 @@ pub struct Analytic {
 }
 
 impl Analytic {
-    /// The analytic block for `analysis` against the simulated availability
-    /// of `n` replications, `down_reps` of which saw system down time.
-    pub fn new(a: &Analysis, mean: f64, std_error: f64, n: u64, down_reps: u64) -> Analytic {
+    /// The analytic block for `analysis` against the simulated availability.
+    pub fn new(a: &Analysis, mean: f64, std_error: f64, n: u64) -> Analytic {
         let unfair = a.interval.is_none()
             && std_error > 0.0
             && a.startup_bias.is_some_and(|b| b.abs() > 0.25 * std_error);
-        // With a handful of replications carrying all the down time, the
-        // mean is far from normal and its standard error is itself a guess:
-        // a t interval would fail exact answers (a single short outage in
-        // 500 replications gives z ≈ 9 against the exact value).
-        let rare = std_error > 0.0 && down_reps < MIN_DOWN_REPLICATIONS;
         let (verdict, z) = match a.reference() {
-            Some(exact) if !unfair && !rare => verdict(exact, mean, std_error, n),
+            Some(exact) if !unfair => verdict(exact, mean, std_error, n),
             _ => (None, None),
         };
         let mut note = a.note.clone();
-        if rare && a.reference().is_some() {
-            note.push_str(&format!(
-                "; no verdict: only {down_reps} of {n} replications saw down time, too few for a normal confidence interval (run at least {MIN_DOWN_REPLICATIONS} replications with down time, e.g. more replications or a longer horizon)"
-            ));
-        }
         if unfair && a.reference().is_some() {
             note.push_str(&format!(
                 "; no verdict: the start-up bias of about {:.2e} against the steady state exceeds a quarter of the standard error (lengthen the horizon or add a warmup of ten mean cycles)",
@@ -320,8 +306,6 @@ impl Report {
         let sim = &model.simulation;
         let t = &tally;
         let reps = t.replications();
-        // Sorted ascending: the replications with down time are the last.
-        let down_reps = (sorted.len() - sorted.partition_point(|&x| x <= 0.0)) as u64;
         let window = sim.window();
         let years = window / HOURS_PER_YEAR;
         let d = &t.down;
@@ -408,7 +392,7 @@ impl Report {
                     .map(|&u| u as f64 / reps as f64)
                     .collect(),
             },
-            analytic: Analytic::new(analysis, mean, d.std_error(), reps, down_reps),
+            analytic: Analytic::new(analysis, mean, d.std_error(), reps),
             convergence,
         }
     }

@@ -21,7 +21,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
 use super::engine::Replication;
-use super::program::{Program, ROOT};
+use super::program::{Program, ROOT, UNIT};
 use super::tally::Tally;
 use crate::model::Dist;
 
@@ -217,6 +217,7 @@ impl Replication {
                 let mut link = p.feeds[e as usize];
                 let mut up = up;
                 while link != ROOT {
+                    debug_assert!(link < UNIT, "only gates in an independent program");
                     // SAFETY: below ROOT, links of an independent program
                     // are gates (no standby, no balancer), and count has one
                     // entry per gate (checked above).
@@ -262,9 +263,26 @@ fn max(a: f64, b: f64) -> f64 {
     }
 }
 
+/// Calls `f` once on each of 0..len, visiting the list's four quarters in
+/// turn (k, k + q, k + 2q, k + 3q for q = len / 4, then the rest), so that
+/// updates that depend on their neighbour's form four chains that overlap.
+/// Measured: 4.0 → 4.3 × 10⁷ events/s on pool; an iterator doing the same
+/// was slower (3.8).
+#[inline(always)]
+fn interleaved(len: usize, mut f: impl FnMut(usize)) {
+    let quarter = len / 4;
+    for k in 0..quarter {
+        f(k);
+        f(k + quarter);
+        f(k + 2 * quarter);
+        f(k + 3 * quarter);
+    }
+    (4 * quarter..len).for_each(f);
+}
+
 impl Trajectories {
-    /// Draws every instance's toggles in [start, end), by instance, and
-    /// counts them per bucket.
+    /// Draws every instance's toggles before `end` (from its pending one),
+    /// by instance.
     fn draw<R: Rng + ?Sized>(&mut self, p: &Program, end: f64, rng: &mut R) {
         let mut out = Drawn {
             toggles: std::mem::take(&mut self.drawn),
@@ -295,36 +313,29 @@ impl Trajectories {
         starts.clear();
         starts.resize(buckets + 1, 0);
         // Toggles are drawn by instance, so neighbours often share a bucket,
-        // and each count would wait for the one before: visit the four
-        // quarters of the list in turn so that four chains of counts overlap.
+        // and each count would wait for the one before: `interleaved`.
         let drawn = &mut self.drawn[..];
         let len = drawn.len();
-        let quarter = len / 4;
-        let mut count = |k: usize| {
-            // SAFETY: callers pass k < drawn.len().
+        interleaved(len, |k| {
+            // SAFETY: `interleaved` passes k < len = drawn.len().
             let toggle = unsafe { drawn.get_unchecked_mut(k) };
-            // At most `buckets` for a time in [start, end]: `min` takes care
-            // of rounding up to it.
+            // Toggles of this segment lie in [start, end) (an instance's
+            // pending toggle is never before the segment that takes it), so
+            // this is at most `buckets`, and `min` takes care of rounding up
+            // to it.
             let b = (((f64::from_bits(toggle.key) - start) * scale) as u32).min(last);
             toggle.bucket = b;
             // SAFETY: b < buckets and starts has buckets + 1 entries.
             unsafe { *starts.get_unchecked_mut(b as usize + 1) += 1 };
-        };
-        for k in 0..quarter {
-            count(k);
-            count(k + quarter);
-            count(k + 2 * quarter);
-            count(k + 3 * quarter);
-        }
-        (4 * quarter..len).for_each(&mut count);
+        });
         for b in 1..starts.len() {
             starts[b] += starts[b - 1];
         }
         self.sorted.clear();
         self.sorted.resize(len, Toggle::default());
         let sorted = &mut self.sorted[..];
-        let mut place = |k: usize| {
-            // SAFETY: callers pass k < drawn.len(); b < buckets, and
+        interleaved(len, |k| {
+            // SAFETY: `interleaved` passes k < len; b < buckets, and
             // starts[b] stays below the end of bucket b, at most
             // drawn.len() = sorted.len().
             unsafe {
@@ -333,14 +344,7 @@ impl Trajectories {
                 *sorted.get_unchecked_mut(*at as usize) = toggle;
                 *at += 1;
             }
-        };
-        for k in 0..quarter {
-            place(k);
-            place(k + quarter);
-            place(k + 2 * quarter);
-            place(k + 3 * quarter);
-        }
-        (4 * quarter..len).for_each(&mut place);
+        });
         // Each toggle is now at most its bucket's length from its place.
         for k in 1..sorted.len() {
             let toggle = sorted[k];
