@@ -23,6 +23,7 @@
 
 pub mod analytic;
 pub mod error;
+pub mod estimate;
 pub mod model;
 pub mod report;
 pub mod scale;

@@ -135,6 +135,29 @@ pub fn quantile(sorted: &[f64], p: f64) -> f64 {
     }
 }
 
+/// An estimate of the system unavailability (1 − A) with its intervals:
+/// the one shape every estimator returns (plain runs, precision rounds,
+/// rare-event runs), and the one the stopping rule and the verdict read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UnavailabilityEstimate {
+    /// Point estimate of the unavailability.
+    pub mean: f64,
+    /// 95% confidence interval, within [0, 1].
+    pub ci95: [f64; 2],
+    /// 99.9% confidence interval, within [0, 1] (what verdicts use).
+    pub ci999: [f64; 2],
+    /// Half the 95% interval's width over the mean (infinite when the mean
+    /// is 0).
+    pub relative_half_width: f64,
+    /// One-sided 95% upper bound when no down time was seen (then the
+    /// intervals are not meaningful), else `None`.
+    pub upper_bound95: Option<f64>,
+    /// `Err(reason)` when the interval's coverage cannot be trusted for the
+    /// data at hand: no verdict may be given from it, and the reason is
+    /// shown to the user.
+    pub trusted: Result<(), String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
