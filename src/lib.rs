@@ -25,6 +25,7 @@ pub mod analytic;
 pub mod error;
 pub mod estimate;
 pub mod model;
+pub mod precision;
 pub mod report;
 pub mod scale;
 pub mod scenario;
