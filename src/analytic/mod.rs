@@ -62,6 +62,16 @@ pub struct Analysis {
     /// interval average relative to the steady state (first order in
     /// 1/window), which decides whether a steady-state verdict is fair.
     pub startup_bias: Option<f64>,
+    /// Absolute bound on the error of `steady_state` and `interval` (as
+    /// availabilities, hence also of the unavailabilities): `Some(0.0)` for
+    /// exact figures, `Some(b)` for a numerically bounded method (e.g. a
+    /// phase-type expansion), `None` when unbounded (approximations).
+    pub error_bound: Option<f64>,
+    /// States of the Markov chain solved, if one was.
+    pub states: Option<usize>,
+    /// Steady-state system failures (up → down transitions) per hour, where
+    /// the method gives it.
+    pub outage_rate: Option<f64>,
 }
 
 impl Analysis {
@@ -120,6 +130,9 @@ pub fn analyze(model: &Model) -> Analysis {
                         chain.states()
                     ),
                     startup_bias: None,
+                    error_bound: None,
+                    states: None,
+                    outage_rate: None,
                 }
             }
             Err(too_big) => approximation(model, format!("{why}; {too_big}")),
@@ -155,6 +168,9 @@ fn structure_analysis(model: &Model, sf: &Structure, exponential: bool) -> Analy
         mttf_hours,
         note: note.into(),
         startup_bias,
+        error_bound: None,
+        states: None,
+        outage_rate: None,
     }
 }
 
@@ -303,6 +319,9 @@ fn approximation(model: &Model, why: String) -> Analysis {
         interval: None,
         mttf_hours: None,
         startup_bias: None,
+                    error_bound: None,
+                    states: None,
+                    outage_rate: None,
         note: format!(
             "approximation: crews as dedicated repair, standby as ideal parallel groups less the detection, failover and manual-recovery time per active-unit failure ({why})"
         ),
