@@ -26,6 +26,7 @@ pub mod error;
 pub mod estimate;
 pub mod model;
 pub mod precision;
+pub mod rare;
 pub mod report;
 pub mod scale;
 pub mod scenario;
