@@ -8,5 +8,6 @@ mod exact;
 mod reports;
 mod robustness;
 mod scale;
+mod simultaneous;
 mod util;
 mod validation;
