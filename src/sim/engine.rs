@@ -492,14 +492,19 @@ impl Replication {
 
     /// Integrates the request success ratio up to `t` and recomputes it:
     /// 0 while the system is down, otherwise the product over the balancers
-    /// that are up of the share of their rotation that is up.
+    /// on the active path (up, and not in an idle standby unit) of the share
+    /// of their rotation that is up.
     fn update_requests(&mut self, p: &Program, t: f64) {
         self.ratio_hours += self.ratio * p.overlap(self.ratio_since, t);
         self.ratio_since = t;
         self.ratio = if self.system_up {
             let mut r = 1.0;
             for (b, def) in p.balancers.iter().enumerate() {
-                if self.count[def.top_gate as usize] >= 2 {
+                let active = def
+                    .enclosures
+                    .iter()
+                    .all(|&(s, u)| self.standby[s as usize].active() == u);
+                if active && self.count[def.top_gate as usize] >= 2 {
                     r *= match self.rotation[b] {
                         0 => 0.0,
                         n => self.rotation_up[b] as f64 / n as f64,

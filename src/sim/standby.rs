@@ -47,6 +47,11 @@ pub(super) struct StandbyState {
 }
 
 impl StandbyState {
+    /// The active unit, or `NONE`.
+    pub(super) fn active(&self) -> u32 {
+        self.active
+    }
+
     fn output(&self) -> bool {
         self.phase == Phase::Normal && self.active != NONE && self.unit_up[self.active as usize]
     }

@@ -198,3 +198,28 @@ fn common_cause_result_does_not_depend_on_the_order_of_affects() {
         a.mean
     );
 }
+
+/// Issue 11 item 2: a warm standby of two balancer sites. Site A's members
+/// never fail, so while A is active every request succeeds; site B's members
+/// fail often and stay in rotation for minutes, but B carries no traffic
+/// while it is idle, so it must not count.
+#[test]
+fn requests_count_only_balancers_on_the_active_path() {
+    let r = simulate(
+        r#"{ "simulation": { "horizon": "2000h", "replications": 100, "seed": 42 },
+             "components": { "lb": { "count": 2, "mtbf": "1e12h", "mttr": "1h" },
+                             "wa": { "count": 2, "mtbf": "1e12h", "mttr": "1h" },
+                             "wb": { "count": 2, "mtbf": "20h", "mttr": "2h" } },
+             "system": { "standby": { "mode": "warm", "dormant_factor": 1, "units": [
+                 { "balancer": { "via": "lb[0]", "pool": "wa",
+                     "health_check": { "interval": "5m", "unhealthy_threshold": 3 } } },
+                 { "balancer": { "via": "lb[1]", "pool": "wb",
+                     "health_check": { "interval": "5m", "unhealthy_threshold": 3 } } } ] } } }"#,
+    );
+    assert_eq!(r.availability.mean, 1.0);
+    let req = r.requests.expect("a balancer reports requests");
+    assert_eq!(
+        req.success_ratio, 1.0,
+        "the idle site's dead members counted"
+    );
+}
