@@ -5,6 +5,7 @@ mod analytic;
 mod constructs;
 mod determinism;
 mod exact;
+mod hardening;
 mod reports;
 mod robustness;
 mod scale;
