@@ -424,7 +424,7 @@ fn empty_like(t: &Tally) -> Tally {
 /// Whether blocks `first .. first + n` are one whole chunk of the run.
 fn is_whole_chunk(model: &Model, first: u64, n: u64) -> bool {
     let all = model.simulation.replications.div_ceil(BLOCK);
-    first % CHUNK == 0 && n == ((first + CHUNK).min(all) - first)
+    first.is_multiple_of(CHUNK) && n == ((first + CHUNK).min(all) - first)
 }
 
 /// Checks parts against the model: ranges, checksums and the internal

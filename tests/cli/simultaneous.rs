@@ -28,7 +28,9 @@ fn hot_pair_with_common_cause(l: f64, mu: f64, phi: f64, g: f64, d: f64) -> f64 
                 }
                 // Waiting: no unit effectively up; x/y are symmetric there,
                 // so keep x ≥ y.
-                if (c || (!x && !y)) && (x || !y) {
+                let nothing_up = c || (!x && !y);
+                let canonical = x || !y;
+                if nothing_up && canonical {
                     states.push((Waiting, x, y, c));
                 }
             }
