@@ -366,6 +366,21 @@ fn index_parts(parts: &[(PathBuf, Partial)]) -> Result<BTreeMap<u64, (&PathBuf, 
         if part.shards != first.shards {
             return Err(mismatch("shard count"));
         }
+        if part.shard >= part.shards {
+            return Err(refuse(format!(
+                "{}: shard {} of {} does not exist: the part was edited; rerun the shards",
+                path.display(),
+                part.shard,
+                part.shards
+            )));
+        }
+        if !(part.wall_seconds.is_finite() && part.wall_seconds >= 0.0) {
+            return Err(refuse(format!(
+                "{}: wall_seconds {} is not a time: the part was edited; rerun the shard",
+                path.display(),
+                part.wall_seconds
+            )));
+        }
         if let Some((other, _)) = by_index.insert(part.shard, (path, part)) {
             return Err(refuse(format!(
                 "{} and {} are both shard {} of {}: give each part once",
@@ -376,17 +391,23 @@ fn index_parts(parts: &[(PathBuf, Partial)]) -> Result<BTreeMap<u64, (&PathBuf, 
             )));
         }
     }
-    let missing: Vec<String> = (0..first.shards)
-        .filter(|i| !by_index.contains_key(i))
-        .map(|i| i.to_string())
-        .collect();
-    if !missing.is_empty() {
+    let absent = first.shards - by_index.len() as u64;
+    if absent > 0 {
+        // Name the first few only: a count may be huge.
+        let mut missing: Vec<String> = (0..first.shards)
+            .filter(|i| !by_index.contains_key(i))
+            .take(10)
+            .map(|i| i.to_string())
+            .collect();
+        if absent > 10 {
+            missing.push(format!("… ({absent} in all)"));
+        }
         return Err(refuse(format!(
             "shard{} {} of {} {} missing: every part of the run is needed",
-            if missing.len() == 1 { "" } else { "s" },
+            if absent == 1 { "" } else { "s" },
             missing.join(", "),
             first.shards,
-            if missing.len() == 1 { "is" } else { "are" }
+            if absent == 1 { "is" } else { "are" }
         )));
     }
     Ok(by_index)
@@ -424,7 +445,9 @@ fn empty_like(t: &Tally) -> Tally {
 /// Whether blocks `first .. first + n` are one whole chunk of the run.
 fn is_whole_chunk(model: &Model, first: u64, n: u64) -> bool {
     let all = model.simulation.replications.div_ceil(BLOCK);
-    first.is_multiple_of(CHUNK) && n == ((first + CHUNK).min(all) - first)
+    first.is_multiple_of(CHUNK)
+        && first < all
+        && n == (first.saturating_add(CHUNK).min(all) - first)
 }
 
 /// Checks parts against the model: ranges, checksums and the internal
@@ -483,9 +506,9 @@ impl<'a> Checker<'a> {
                     part.shards
                 ))
             };
-            let whole = is_whole_chunk(self.model, piece.first_block, piece.blocks);
-            let cut = piece.blocks == 1 && piece.first_block < expected.end;
-            if piece.first_block != next || !(whole || cut) {
+            let shape = piece.first_block == next
+                && (piece.blocks == 1 || is_whole_chunk(self.model, next, piece.blocks));
+            if !shape {
                 return Err(fail(format!(
                     "expected a whole chunk or one block starting at block {next}"
                 )));

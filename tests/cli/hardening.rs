@@ -223,6 +223,28 @@ fn merge_refuses_tampered_copied_cut_and_inconsistent_pieces() {
 }
 
 #[test]
+fn merge_refuses_impossible_shard_counts_without_panicking_or_hanging() {
+    let d = Dir::new();
+    d.write("small.json", SMALL);
+    let parts = shards(&d, "small.json", "small", 2, &[]);
+    let original = read_json(&d, &parts[0]);
+    let cases: [(&str, Value, &str); 4] = [
+        ("shards", Value::from(0), "does not exist"),
+        ("shard", Value::from(7), "does not exist"),
+        ("shards", Value::from(u64::MAX), "missing"),
+        ("wall_seconds", Value::from(-1.0), "not a time"),
+    ];
+    for (field, value, needle) in cases {
+        let mut part = original.clone();
+        part[field] = value;
+        d.write("edited.json", &part.to_string());
+        let o = merge(&d, &["edited.json".to_string()], "bad/report.json");
+        assert_eq!(o.status.code(), Some(2), "{field}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{field}: {}", stderr(&o));
+    }
+}
+
+#[test]
 fn merge_never_overwrites_its_inputs_and_checks_the_destination_first() {
     let d = Dir::new();
     d.write("small.json", SMALL);
