@@ -546,6 +546,14 @@ impl<'a> Checker<'a> {
     /// The internal consistency of the statistics of `n` replications in
     /// `blocks`: counts against array lengths and against the scenario.
     fn consistent(&self, t: &Tally, n: u64, blocks: Range<u64>) -> Result<(), String> {
+        self.lengths(t, n)?;
+        self.values(t, n, blocks)?;
+        self.sums(t, n)?;
+        self.windows_add_up(t, n)
+    }
+
+    /// Counts and array lengths against the replications and the scenario.
+    fn lengths(&self, t: &Tally, n: u64) -> Result<(), String> {
         let len = |what: &str, got: usize, want: usize| {
             if got == want {
                 Ok(())
@@ -576,45 +584,62 @@ impl<'a> Checker<'a> {
                 t.requests.n
             ));
         }
+        if t.transient_up.iter().any(|&u| u > n) || t.first_failures > n {
+            return Err(format!("a count above its {n} replications"));
+        }
+        Ok(())
+    }
+
+    /// The per-replication values: fractions, and the moments they give.
+    fn values(&self, t: &Tally, n: u64, blocks: Range<u64>) -> Result<(), String> {
         if t.down_values.iter().any(|v| !(0.0..=1.0).contains(v)) {
             return Err("a down fraction outside [0, 1]".into());
         }
         if moments_of(&t.down_values, blocks.start, self.model) != t.down {
             return Err("down (count, mean, m2) does not match down_values".into());
         }
-        if t.transient_up.iter().any(|&u| u > n) || t.first_failures > n {
-            return Err(format!("a count above its {n} replications"));
-        }
-        let window = self.model.simulation.horizon - self.model.simulation.warmup;
-        let hours = t.down_values.iter().sum::<f64>() * window;
-        let plausible =
-            |x: f64, max: f64| x.is_finite() && x >= 0.0 && x <= max * (1.0 + 1e-9) + 1e-9;
-        let exposure = n as f64 * self.model.simulation.horizon;
-        if !plausible(t.system_down_hours, n as f64 * window)
-            || (t.system_down_hours - hours).abs() > 1e-9 * (hours + 1.0)
-            || !plausible(t.first_failure_exposure, exposure)
-            || !plausible(t.requests.mean, 1.0)
-            || t.requests.m2 < 0.0
-            || !t.requests.m2.is_finite()
-        {
-            return Err("a sum that its replications cannot give".into());
-        }
         let down_reps = t.down_values.iter().filter(|&&v| v > 0.0).count() as u64;
         if t.outages < down_reps {
             return Err(format!(
-                "{} outages, but {down_reps} replications saw down time",
+                "{} outages, but {down_reps} of its {n} replications saw down time",
                 t.outages
             ));
         }
+        Ok(())
+    }
+
+    /// Sums of hours and ratios within what `n` replications can give.
+    fn sums(&self, t: &Tally, n: u64) -> Result<(), String> {
+        let sim = &self.model.simulation;
+        let window = sim.horizon - sim.warmup;
+        let hours = t.down_values.iter().sum::<f64>() * window;
+        let most = n as f64 * window;
+        if !plausible(t.system_down_hours, most)
+            || (t.system_down_hours - hours).abs() > 1e-9 * (hours + 1.0)
+            || !plausible(t.first_failure_exposure, n as f64 * sim.horizon)
+            || !plausible(t.requests.mean, 1.0)
+            || !plausible(t.requests.m2, f64::MAX)
+        {
+            return Err("a sum that its replications cannot give".into());
+        }
         for (d, s) in t.instance_down_hours.iter().zip(&t.instance_share_hours) {
-            if !plausible(*d, n as f64 * window) || !plausible(*s, t.system_down_hours) {
+            if !plausible(*d, most) || !plausible(*s, t.system_down_hours) {
                 return Err("a component's down hours outside what its replications allow".into());
             }
         }
+        Ok(())
+    }
+
+    /// Every objective's windows: n times the whole windows per replication,
+    /// met ones among them, and the histogram holding each once.
+    fn windows_add_up(&self, t: &Tally, n: u64) -> Result<(), String> {
         for (o, &per_rep) in t.objectives.iter().zip(&self.windows) {
             let bins = NINES_MAX * NINES_BINS_PER_UNIT + 2;
-            let histogram: u64 = o.nines_histogram.iter().sum();
-            if o.windows != n * per_rep
+            let histogram = o
+                .nines_histogram
+                .iter()
+                .fold(0u64, |a, &b| a.saturating_add(b));
+            if o.windows != n.saturating_mul(per_rep)
                 || o.met > o.windows
                 || histogram != o.windows
                 || !(o.nines_histogram.is_empty() || o.nines_histogram.len() == bins)
@@ -625,6 +650,11 @@ impl<'a> Checker<'a> {
         }
         Ok(())
     }
+}
+
+/// A finite, non-negative sum no larger than `max` (up to rounding).
+fn plausible(x: f64, max: f64) -> bool {
+    x.is_finite() && x >= 0.0 && x <= max * (1.0 + 1e-9) + 1e-9
 }
 
 /// The moments of `values` (replications from block `first` on) folded as
