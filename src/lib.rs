@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod analytic;
+pub mod checksum;
 pub mod error;
 pub mod estimate;
 pub mod model;

@@ -3,24 +3,38 @@
 //! the last bit.
 //!
 //! Every run reduces replications in one shape: blocks into chunks, chunks
-//! in order (`sim::CHUNK`). A shard runs whole chunks and keeps each chunk's
-//! tally; the merge folds all chunks in order, as the whole run does. A part
-//! carries the scenario's text, the command-line overrides and a hash of the
-//! resolved scenario, so parts of another scenario, seed, size or version
-//! are refused.
+//! in order (`sim::CHUNK`). A shard runs an even share of the blocks
+//! (`sim::shard_blocks`) and keeps each whole chunk's tally, and each block
+//! of a chunk its range cuts as a tally of its own; the merge folds the cut
+//! chunks' blocks, then all chunks in order, as the whole run does. A part
+//! carries the scenario's text, its file name, the command-line overrides
+//! and a hash of the resolved scenario, so parts of another scenario, seed,
+//! size or version are refused; and each piece of statistics carries a keyed
+//! checksum and is checked for internal consistency, so an edited, copied or
+//! cut piece is refused too.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use crate::checksum::piece_checksum;
 use crate::error::Error;
 use crate::model::Model;
 use crate::scenario::{load_str, Overrides};
-use crate::sim::{empty_tally, shard_chunks, simulate_chunks, Outcome, Progress, Tally};
+use crate::sim::{
+    block_replications, empty_tally, shard_blocks, simulate_blocks, Outcome, Progress, Tally,
+    BLOCK, CHUNK, NINES_BINS_PER_UNIT, NINES_MAX,
+};
+use crate::stats::Moments;
 
 /// Identifies partial reports.
 pub const PARTIAL_KIND: &str = "availsim-partial";
+/// Layout of partial reports: parts of another layout are refused with a
+/// clear message (layout 1 had whole chunks per shard and no checksums).
+pub const PARTIAL_FORMAT: u64 = 2;
 
 /// A shard of a run: which one of how many.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,15 +126,35 @@ pub struct StoredOverrides {
     pub seed: Option<u64>,
 }
 
+/// The statistics of a whole chunk, or of one block of a chunk that the
+/// shard's range cuts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Piece {
+    /// Its first block.
+    pub first_block: u64,
+    /// Its number of blocks: a whole chunk's, or 1.
+    pub blocks: u64,
+    /// Keyed checksum of the range and the statistics
+    /// ([`crate::checksum::piece_checksum`]).
+    pub checksum: String,
+    /// The statistics.
+    pub tally: Tally,
+}
+
 /// The partial report of one shard.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Partial {
     /// Always [`PARTIAL_KIND`].
     pub kind: String,
+    /// Always [`PARTIAL_FORMAT`].
+    pub format: u64,
     /// availsim version that wrote it.
     pub version: String,
     /// Scenario name.
     pub scenario: String,
+    /// The scenario file as given to `run` (it gives the name of a scenario
+    /// without one, as it did for the run).
+    pub source: String,
     /// Hash of the resolved scenario (after overrides).
     pub scenario_hash: String,
     /// The scenario file's text.
@@ -131,14 +165,23 @@ pub struct Partial {
     pub shard: u64,
     /// Number of shards.
     pub shards: u64,
-    /// Index of the first chunk in `chunks`.
-    pub first_chunk: u64,
-    /// The tally of each chunk, in order.
-    pub chunks: Vec<Tally>,
+    /// The blocks of this shard: `first_block .. first_block + blocks`.
+    pub first_block: u64,
+    /// Number of blocks of this shard.
+    pub blocks: u64,
+    /// The statistics, in block order.
+    pub pieces: Vec<Piece>,
     /// Threads used.
     pub threads: usize,
     /// Wall-clock seconds of the shard.
     pub wall_seconds: f64,
+}
+
+impl Partial {
+    /// Replications in this part.
+    pub fn replications(&self) -> u64 {
+        self.pieces.iter().map(|p| p.tally.replications()).sum()
+    }
 }
 
 /// A stable hash (FNV-1a, 64 bits) of the resolved scenario: everything the
@@ -167,16 +210,32 @@ pub fn run_shard(
     threads: usize,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Partial, Error> {
-    let range = shard_chunks(model.simulation.replications, shard.index, shard.count);
-    let first_chunk = range.start;
-    let mut chunks = Vec::new();
-    let (threads, wall_seconds) =
-        simulate_chunks(model, threads, range, &mut |_, t| chunks.push(t), progress)?;
+    let range = shard_blocks(model.simulation.replications, shard.index, shard.count);
+    let hash = scenario_hash(model);
+    let seed = model.simulation.seed;
+    let mut pieces = Vec::new();
+    let (threads, wall_seconds) = simulate_blocks(
+        model,
+        threads,
+        range.clone(),
+        &mut |blocks, tally| {
+            let n = blocks.end - blocks.start;
+            pieces.push(Piece {
+                first_block: blocks.start,
+                blocks: n,
+                checksum: piece_checksum(&hash, seed, blocks.start, n, &tally),
+                tally,
+            });
+        },
+        progress,
+    )?;
     Ok(Partial {
         kind: PARTIAL_KIND.into(),
+        format: PARTIAL_FORMAT,
         version: env!("CARGO_PKG_VERSION").into(),
         scenario: model.name.clone(),
-        scenario_hash: scenario_hash(model),
+        source: model.source.clone(),
+        scenario_hash: hash,
         scenario_text: text.into(),
         overrides: StoredOverrides {
             horizon: overrides.horizon,
@@ -185,8 +244,9 @@ pub fn run_shard(
         },
         shard: shard.index,
         shards: shard.count,
-        first_chunk,
-        chunks,
+        first_block: range.start,
+        blocks: range.end - range.start,
+        pieces,
         threads,
         wall_seconds,
     })
@@ -200,25 +260,33 @@ fn refuse(message: String) -> Error {
 ///
 /// # Errors
 /// [`Error::Read`] or [`Error::Syntax`] when the file is not a partial
-/// report.
+/// report, [`Error::Usage`] when it is one of another layout.
 pub fn read_part(path: &Path) -> Result<Partial, Error> {
     let text = std::fs::read_to_string(path).map_err(|cause| Error::Read {
         file: path.to_path_buf(),
         cause,
     })?;
-    let part: Partial = serde_json::from_str(&text).map_err(|e| Error::Syntax {
+    let syntax = |e: serde_json::Error| Error::Syntax {
         file: path.to_path_buf(),
         line: e.line(),
         column: e.column(),
         message: format!("not an availsim partial report: {e}"),
-    })?;
-    if part.kind != PARTIAL_KIND {
+    };
+    let value: Value = serde_json::from_str(&text).map_err(syntax)?;
+    if value.get("kind").and_then(Value::as_str) != Some(PARTIAL_KIND) {
         return Err(refuse(format!(
-            "{}: not an availsim partial report",
+            "{}: not an availsim partial report (no \"kind\": \"{PARTIAL_KIND}\")",
             path.display()
         )));
     }
-    Ok(part)
+    let format = value.get("format").and_then(Value::as_u64).unwrap_or(1);
+    if format != PARTIAL_FORMAT {
+        return Err(refuse(format!(
+            "{}: a partial report of layout {format}, written by another availsim version (this one reads layout {PARTIAL_FORMAT}): rerun the shards",
+            path.display()
+        )));
+    }
+    serde_json::from_str(&text).map_err(syntax)
 }
 
 /// Merges the parts of a sharded run into the outcome of the whole run and
@@ -226,7 +294,8 @@ pub fn read_part(path: &Path) -> Result<Partial, Error> {
 ///
 /// # Errors
 /// [`Error::Usage`] (exit 2) when parts are missing, duplicated, or come
-/// from another scenario, seed, size, shard count or version.
+/// from another scenario, seed, size, shard count or version, or when a
+/// piece of statistics is inconsistent or fails its checksum.
 pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<(Model, Outcome), Error> {
     let Some((first_path, first)) = parts.first() else {
         return Err(refuse("nothing to merge: give the part files".into()));
@@ -235,9 +304,10 @@ pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<(Model, Outcome), Error> 
         horizon: first.overrides.horizon,
         replications: first.overrides.replications,
         seed: first.overrides.seed,
+        shards: Some(first.shards),
     };
-    let model = load_str(&first.scenario_text, Path::new(&first.scenario), &overrides)?;
-    if scenario_hash(&model) != first.scenario_hash {
+    let model = load_str(&first.scenario_text, Path::new(&first.source), &overrides)?;
+    if scenario_hash(&model) != first.scenario_hash || model.name != first.scenario {
         return Err(refuse(format!(
             "{}: the scenario it carries no longer resolves to the same model (written by availsim {}, this is {}): rerun the shards",
             first_path.display(),
@@ -245,8 +315,37 @@ pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<(Model, Outcome), Error> 
             env!("CARGO_PKG_VERSION")
         )));
     }
+    let by_index = index_parts(&parts)?;
+    let check = Checker::new(&model, &first.scenario_hash);
+    let mut pieces: Vec<&Piece> = Vec::new();
+    let (mut threads, mut wall_seconds) = (0, 0.0);
+    for (index, (path, part)) in &by_index {
+        check.part(path, part, *index)?;
+        pieces.extend(&part.pieces);
+        threads = threads.max(part.threads);
+        wall_seconds += part.wall_seconds;
+    }
+    let mut tally = empty_tally(&model);
+    tally
+        .down_values
+        .reserve_exact(model.simulation.replications as usize);
+    fold(&model, &pieces, &mut tally);
+    Ok((
+        model,
+        Outcome {
+            tally,
+            threads,
+            wall_seconds,
+        },
+    ))
+}
+
+/// The parts by shard index, refusing parts of different runs, duplicates
+/// and gaps.
+fn index_parts(parts: &[(PathBuf, Partial)]) -> Result<BTreeMap<u64, (&PathBuf, &Partial)>, Error> {
+    let (first_path, first) = &parts[0];
     let mut by_index: BTreeMap<u64, (&PathBuf, &Partial)> = BTreeMap::new();
-    for (path, part) in &parts {
+    for (path, part) in parts {
         let mismatch = |what: &str| {
             refuse(format!(
                 "{} and {} are parts of different runs ({what} differs): merge parts of one run only",
@@ -254,7 +353,11 @@ pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<(Model, Outcome), Error> 
                 path.display()
             ))
         };
-        if part.scenario_hash != first.scenario_hash {
+        if part.scenario_hash != first.scenario_hash
+            || part.scenario_text != first.scenario_text
+            || part.overrides != first.overrides
+            || part.scenario != first.scenario
+        {
             return Err(mismatch("scenario, seed, horizon or replications"));
         }
         if part.version != first.version {
@@ -262,6 +365,21 @@ pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<(Model, Outcome), Error> 
         }
         if part.shards != first.shards {
             return Err(mismatch("shard count"));
+        }
+        if part.shard >= part.shards {
+            return Err(refuse(format!(
+                "{}: shard {} of {} does not exist: the part was edited; rerun the shards",
+                path.display(),
+                part.shard,
+                part.shards
+            )));
+        }
+        if !(part.wall_seconds.is_finite() && part.wall_seconds >= 0.0) {
+            return Err(refuse(format!(
+                "{}: wall_seconds {} is not a time: the part was edited; rerun the shard",
+                path.display(),
+                part.wall_seconds
+            )));
         }
         if let Some((other, _)) = by_index.insert(part.shard, (path, part)) {
             return Err(refuse(format!(
@@ -273,49 +391,288 @@ pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<(Model, Outcome), Error> 
             )));
         }
     }
-    let missing: Vec<String> = (0..first.shards)
-        .filter(|i| !by_index.contains_key(i))
-        .map(|i| i.to_string())
-        .collect();
-    if !missing.is_empty() {
+    let absent = first.shards - by_index.len() as u64;
+    if absent > 0 {
+        // Name the first few only: a count may be huge.
+        let mut missing: Vec<String> = (0..first.shards)
+            .filter(|i| !by_index.contains_key(i))
+            .take(10)
+            .map(|i| i.to_string())
+            .collect();
+        if absent > 10 {
+            missing.push(format!("… ({absent} in all)"));
+        }
         return Err(refuse(format!(
             "shard{} {} of {} {} missing: every part of the run is needed",
-            if missing.len() == 1 { "" } else { "s" },
+            if absent == 1 { "" } else { "s" },
             missing.join(", "),
             first.shards,
-            if missing.len() == 1 { "is" } else { "are" }
+            if absent == 1 { "is" } else { "are" }
         )));
     }
-    let mut tally = empty_tally(&model);
-    tally
-        .down_values
-        .reserve_exact(model.simulation.replications as usize);
-    let (mut threads, mut wall_seconds) = (0, 0.0);
-    for (index, (path, part)) in &by_index {
-        let expected = shard_chunks(model.simulation.replications, *index, first.shards);
-        if part.first_chunk != expected.start
-            || part.chunks.len() as u64 != expected.end - expected.start
-        {
+    Ok(by_index)
+}
+
+/// Folds the pieces (in block order, covering the run) as the whole run
+/// does: the blocks of a cut chunk into that chunk, the chunks into `tally`.
+fn fold(model: &Model, pieces: &[&Piece], tally: &mut Tally) {
+    let mut chunk: Option<(u64, Tally)> = None;
+    for piece in pieces {
+        if piece.blocks > 1 || is_whole_chunk(model, piece.first_block, piece.blocks) {
+            tally.merge(&piece.tally);
+            continue;
+        }
+        let c = piece.first_block / CHUNK;
+        let (_, into) = chunk.get_or_insert_with(|| (c, empty_like(tally)));
+        into.merge(&piece.tally);
+        let end = ((c + 1) * CHUNK).min(model.simulation.replications.div_ceil(BLOCK));
+        if piece.first_block + 1 == end {
+            if let Some((_, done)) = chunk.take() {
+                tally.merge(&done);
+            }
+        }
+    }
+}
+
+fn empty_like(t: &Tally) -> Tally {
+    Tally::new(
+        t.instance_down_hours.len(),
+        t.transient_up.len(),
+        t.objectives.len(),
+    )
+}
+
+/// Whether blocks `first .. first + n` are one whole chunk of the run.
+fn is_whole_chunk(model: &Model, first: u64, n: u64) -> bool {
+    let all = model.simulation.replications.div_ceil(BLOCK);
+    first.is_multiple_of(CHUNK)
+        && first < all
+        && n == (first.saturating_add(CHUNK).min(all) - first)
+}
+
+/// Checks parts against the model: ranges, checksums and the internal
+/// consistency of every piece.
+struct Checker<'a> {
+    model: &'a Model,
+    hash: &'a str,
+    rows: usize,
+    points: usize,
+    /// Per objective: whole windows per replication.
+    windows: Vec<u64>,
+    requests: bool,
+}
+
+impl<'a> Checker<'a> {
+    fn new(model: &'a Model, hash: &'a str) -> Checker<'a> {
+        let sim = &model.simulation;
+        let shape = empty_tally(model);
+        Checker {
+            model,
+            hash,
+            rows: shape.instance_down_hours.len(),
+            points: shape.transient_up.len(),
+            windows: model
+                .objectives
+                .iter()
+                .map(|o| ((sim.horizon - sim.warmup) / o.window * (1.0 + 1e-12)).floor() as u64)
+                .collect(),
+            requests: crate::sim::Program::new(model).has_requests(),
+        }
+    }
+
+    /// Checks part `index`: its range, then each piece.
+    fn part(&self, path: &Path, part: &Partial, index: u64) -> Result<(), Error> {
+        let reps = self.model.simulation.replications;
+        let expected = shard_blocks(reps, index, part.shards);
+        if part.first_block != expected.start || part.blocks != expected.end - expected.start {
             return Err(refuse(format!(
-                "{}: its chunks do not match shard {index} of {}",
+                "{}: its blocks {}..{} are not those of shard {index} of {} ({}..{})",
                 path.display(),
-                first.shards
+                part.first_block,
+                part.first_block.saturating_add(part.blocks),
+                part.shards,
+                expected.start,
+                expected.end
             )));
         }
-        for chunk in &part.chunks {
-            tally.merge(chunk);
+        let mut next = expected.start;
+        for (k, piece) in part.pieces.iter().enumerate() {
+            let fail = |what: String| {
+                refuse(format!(
+                    "{}: pieces[{k}] (blocks {}..{}): {what}; this part was edited, cut or copied: rerun shard {index} of {}",
+                    path.display(),
+                    piece.first_block,
+                    piece.first_block.saturating_add(piece.blocks),
+                    part.shards
+                ))
+            };
+            let shape = piece.first_block == next
+                && (piece.blocks == 1 || is_whole_chunk(self.model, next, piece.blocks));
+            if !shape {
+                return Err(fail(format!(
+                    "expected a whole chunk or one block starting at block {next}"
+                )));
+            }
+            let end = piece.first_block + piece.blocks;
+            if end > expected.end {
+                return Err(fail("it reaches beyond the shard".into()));
+            }
+            let sum = piece_checksum(
+                self.hash,
+                self.model.simulation.seed,
+                piece.first_block,
+                piece.blocks,
+                &piece.tally,
+            );
+            if sum != piece.checksum {
+                return Err(fail("its checksum does not match its statistics".into()));
+            }
+            let n = block_replications(reps, &(piece.first_block..end));
+            self.consistent(&piece.tally, n, piece.first_block..end)
+                .map_err(fail)?;
+            next = end;
         }
-        threads = threads.max(part.threads);
-        wall_seconds += part.wall_seconds;
+        if next != expected.end {
+            return Err(refuse(format!(
+                "{}: its statistics stop at block {next}, the shard ends at block {}: the part is cut short; rerun shard {index} of {}",
+                path.display(),
+                expected.end,
+                part.shards
+            )));
+        }
+        Ok(())
     }
-    Ok((
-        model,
-        Outcome {
-            tally,
-            threads,
-            wall_seconds,
-        },
-    ))
+
+    /// The internal consistency of the statistics of `n` replications in
+    /// `blocks`: counts against array lengths and against the scenario.
+    fn consistent(&self, t: &Tally, n: u64, blocks: Range<u64>) -> Result<(), String> {
+        self.lengths(t, n)?;
+        self.values(t, n, blocks)?;
+        self.sums(t, n)?;
+        self.windows_add_up(t, n)
+    }
+
+    /// Counts and array lengths against the replications and the scenario.
+    fn lengths(&self, t: &Tally, n: u64) -> Result<(), String> {
+        let len = |what: &str, got: usize, want: usize| {
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!("{what} has {got} entries, expected {want}"))
+            }
+        };
+        if t.down.n != n {
+            return Err(format!("down.n is {}, expected {n} replications", t.down.n));
+        }
+        len("down_values", t.down_values.len(), n as usize)?;
+        len(
+            "instance_down_hours",
+            t.instance_down_hours.len(),
+            self.rows,
+        )?;
+        len(
+            "instance_share_hours",
+            t.instance_share_hours.len(),
+            self.rows,
+        )?;
+        len("transient_up", t.transient_up.len(), self.points)?;
+        len("objectives", t.objectives.len(), self.windows.len())?;
+        let requests = if self.requests { n } else { 0 };
+        if t.requests.n != requests {
+            return Err(format!(
+                "requests.n is {}, expected {requests}",
+                t.requests.n
+            ));
+        }
+        if t.transient_up.iter().any(|&u| u > n) || t.first_failures > n {
+            return Err(format!("a count above its {n} replications"));
+        }
+        Ok(())
+    }
+
+    /// The per-replication values: fractions, and the moments they give.
+    fn values(&self, t: &Tally, n: u64, blocks: Range<u64>) -> Result<(), String> {
+        if t.down_values.iter().any(|v| !(0.0..=1.0).contains(v)) {
+            return Err("a down fraction outside [0, 1]".into());
+        }
+        if moments_of(&t.down_values, blocks.start, self.model) != t.down {
+            return Err("down (count, mean, m2) does not match down_values".into());
+        }
+        let down_reps = t.down_values.iter().filter(|&&v| v > 0.0).count() as u64;
+        if t.outages < down_reps {
+            return Err(format!(
+                "{} outages, but {down_reps} of its {n} replications saw down time",
+                t.outages
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sums of hours and ratios within what `n` replications can give.
+    fn sums(&self, t: &Tally, n: u64) -> Result<(), String> {
+        let sim = &self.model.simulation;
+        let window = sim.horizon - sim.warmup;
+        let hours = t.down_values.iter().sum::<f64>() * window;
+        let most = n as f64 * window;
+        if !plausible(t.system_down_hours, most)
+            || (t.system_down_hours - hours).abs() > 1e-9 * (hours + 1.0)
+            || !plausible(t.first_failure_exposure, n as f64 * sim.horizon)
+            || !plausible(t.requests.mean, 1.0)
+            || !plausible(t.requests.m2, f64::MAX)
+        {
+            return Err("a sum that its replications cannot give".into());
+        }
+        for (d, s) in t.instance_down_hours.iter().zip(&t.instance_share_hours) {
+            if !plausible(*d, most) || !plausible(*s, t.system_down_hours) {
+                return Err("a component's down hours outside what its replications allow".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Every objective's windows: n times the whole windows per replication,
+    /// met ones among them, and the histogram holding each once.
+    fn windows_add_up(&self, t: &Tally, n: u64) -> Result<(), String> {
+        for (o, &per_rep) in t.objectives.iter().zip(&self.windows) {
+            let bins = NINES_MAX * NINES_BINS_PER_UNIT + 2;
+            let histogram = o
+                .nines_histogram
+                .iter()
+                .fold(0u64, |a, &b| a.saturating_add(b));
+            if o.windows != n.saturating_mul(per_rep)
+                || o.met > o.windows
+                || histogram != o.windows
+                || !(o.nines_histogram.is_empty() || o.nines_histogram.len() == bins)
+                || !plausible(o.availability_sum, o.windows as f64)
+            {
+                return Err("objective windows that do not add up".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A finite, non-negative sum no larger than `max` (up to rounding).
+fn plausible(x: f64, max: f64) -> bool {
+    x.is_finite() && x >= 0.0 && x <= max * (1.0 + 1e-9) + 1e-9
+}
+
+/// The moments of `values` (replications from block `first` on) folded as
+/// the runner folds them: pushed within each block, blocks merged in order.
+fn moments_of(values: &[f64], first: u64, model: &Model) -> Moments {
+    let start = first * BLOCK;
+    let mut all = Moments::default();
+    let mut at = 0usize;
+    while at < values.len() {
+        let rep = start + at as u64;
+        let block_end = ((rep / BLOCK + 1) * BLOCK).min(model.simulation.replications);
+        let take = ((block_end - rep) as usize).min(values.len() - at).max(1);
+        let mut m = Moments::default();
+        values[at..at + take].iter().for_each(|&v| m.push(v));
+        all.merge(&m);
+        at += take;
+    }
+    all
 }
 
 #[cfg(test)]

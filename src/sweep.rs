@@ -66,20 +66,40 @@ pub fn parse_values(text: &str) -> Result<Vec<Value>, String> {
             })
             .collect());
     }
-    let values: Vec<Value> = text
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| match (s.parse::<i64>(), s.parse::<f64>()) {
-            (Ok(i), _) => Value::from(i),
-            (_, Ok(f)) => Value::from(f),
-            _ => Value::from(s),
-        })
-        .collect();
-    if values.is_empty() {
+    if text.is_empty() {
         return Err(format!("no values in \"{text}\""));
     }
-    Ok(values)
+    text.split(',').map(|s| value(s.trim(), text)).collect()
+}
+
+/// One item of a list: a whole number, a finite number, or text (a
+/// duration, validated with the scenario).
+fn value(s: &str, list: &str) -> Result<Value, String> {
+    if s.is_empty() {
+        return Err(format!(
+            "empty value in \"{list}\": separate the values with single commas, e.g. 1,2,4"
+        ));
+    }
+    match (s.parse::<i64>(), s.parse::<f64>()) {
+        (Ok(i), _) => Ok(Value::from(i)),
+        (_, Ok(f)) if f.is_finite() => Ok(Value::from(f)),
+        (_, Ok(_)) => Err(format!(
+            "invalid value \"{s}\" in \"{list}\": a sweep value must be a finite number or a duration"
+        )),
+        _ => Ok(Value::from(s)),
+    }
+}
+
+/// The command-line option that also sets the `simulation` field at
+/// `path`, if any: a sweep over that field and the option together would
+/// run every point with the option's value under the sweep's labels.
+pub fn overridden_by_option(path: &str) -> Option<&'static str> {
+    match path {
+        "simulation.horizon" => Some("--horizon"),
+        "simulation.replications" => Some("--replications"),
+        "simulation.seed" => Some("--seed"),
+        _ => None,
+    }
 }
 
 /// Sets the field at `path` (dots between keys, `[i]` for list items) to
@@ -213,6 +233,21 @@ mod tests {
         assert!(parse_values("5..1").is_err());
         assert!(parse_values("1..5:0").is_err());
         assert!(parse_values("").is_err());
+    }
+
+    #[test]
+    fn sweep_values_refuse_nan_infinity_and_empty_items() {
+        for bad in [
+            "NaN", "nan", "inf", "-inf", "1e400", "1,,2", "1,", ",1", "1,NaN",
+        ] {
+            let e = parse_values(bad).expect_err(bad);
+            assert!(e.contains('"'), "{bad}: {e}");
+        }
+        assert!(parse_values("1,,2").unwrap_err().contains("empty value"));
+        assert!(parse_values("NaN").unwrap_err().contains("finite"));
+        assert!(parse_values("NaN..2").is_err());
+        assert_eq!(overridden_by_option("simulation.seed"), Some("--seed"));
+        assert_eq!(overridden_by_option("components.a.mttr"), None);
     }
 
     #[test]

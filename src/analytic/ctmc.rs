@@ -442,25 +442,41 @@ impl Rules<'_> {
     }
 
     /// Applies unit changes, innermost standby first, until every standby
-    /// agrees with its units.
-    fn settle(&self, s: State) -> Outcomes {
+    /// agrees with its units. A standby sees all its units' new states at
+    /// once (a common cause changes several at one instant) and reacts to
+    /// them in preference order, as the engine does (`sim/standby.rs`).
+    fn settle(&self, mut s: State) -> Outcomes {
         for id in (0..self.sb.len()).rev() {
-            for (u, unit) in self.sb[id].units.iter().enumerate() {
-                let now = self.eval(unit, &s);
-                if now != s.unit_up[id][u] {
-                    return self
-                        .unit_changed(s, id, u, now)
-                        .into_iter()
-                        .flat_map(|(p, st)| scale(p, self.settle(st)))
-                        .collect();
-                }
+            let changed: Vec<(usize, bool)> = self.sb[id]
+                .units
+                .iter()
+                .enumerate()
+                .map(|(u, unit)| (u, self.eval(unit, &s)))
+                .filter(|&(u, now)| now != s.unit_up[id][u])
+                .collect();
+            if changed.is_empty() {
+                continue;
             }
+            for &(u, now) in &changed {
+                s.unit_up[id][u] = now;
+            }
+            let mut outcomes = vec![(1.0, s)];
+            for &(u, now) in &changed {
+                outcomes = outcomes
+                    .into_iter()
+                    .flat_map(|(p, st)| scale(p, self.unit_changed(st, id, u, now)))
+                    .collect();
+            }
+            return outcomes
+                .into_iter()
+                .flat_map(|(p, st)| scale(p, self.settle(st)))
+                .collect();
         }
         vec![(1.0, s)]
     }
 
+    /// The response of standby `id` to unit `u` (already recorded as `up`).
     fn unit_changed(&self, mut s: State, id: usize, u: usize, up: bool) -> Outcomes {
-        s.unit_up[id][u] = up;
         let (phase, active, _) = s.sb[id];
         let is_active = active == u as u32;
         match (up, phase) {

@@ -21,6 +21,7 @@ pub fn batch(args: &BatchArgs) -> Result<()> {
     let files = discover(&args.inputs)?;
     let models = load_all(&files, &common.sim)?;
     unique_names(&models)?;
+    no_batch_output_names(&models)?;
     let threads = common.threads.map_or(0, usize::from);
     let mut reports = Vec::new();
     let mut skipped = 0;
@@ -38,7 +39,7 @@ pub fn batch(args: &BatchArgs) -> Result<()> {
         reports.push(report);
     }
     let refs: Vec<&Report> = reports.iter().collect();
-    let summary = common.out.join("batch-summary.csv");
+    let summary = common.out.join(BATCH_SUMMARY);
     write_atomic(&summary, &summary_csv(&refs))?;
     if common.format == Format::Text && !common.quiet {
         print!("{}", table(&models, &reports));
@@ -49,6 +50,26 @@ pub fn batch(args: &BatchArgs) -> Result<()> {
     }
     print_json(&reports, common.format)?;
     check_verdicts(&reports)
+}
+
+/// The file `batch` writes into the output folder beside the scenarios'
+/// folders.
+const BATCH_SUMMARY: &str = "batch-summary.csv";
+
+/// Refuses, before anything runs, a scenario whose output folder would be
+/// the batch's own output file.
+fn no_batch_output_names(models: &[Model]) -> Result<()> {
+    match models
+        .iter()
+        .find(|m| m.name.eq_ignore_ascii_case(BATCH_SUMMARY))
+    {
+        Some(m) => Err(Error::Usage(format!(
+            "{} is named `{}`, the file batch writes its summary to: rename the scenario (its \"name\" field, or the file)",
+            m.source, m.name
+        ))
+        .into()),
+        None => Ok(()),
+    }
 }
 
 /// The scenario files: files as given, folders as their *.json files in

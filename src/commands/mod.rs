@@ -25,16 +25,22 @@ pub fn overrides(sim: &SimArgs) -> Overrides {
         horizon: sim.horizon,
         replications: sim.replications,
         seed: sim.seed,
+        shards: None,
     }
 }
 
 /// Loads every file; reports the problems of all of them before failing.
 pub fn load_all(files: &[PathBuf], sim: &SimArgs) -> Result<Vec<Model>> {
-    let o = overrides(sim);
+    load_all_with(files, &overrides(sim))
+}
+
+/// Loads every file with overrides `o`; reports the problems of all of them
+/// before failing.
+pub fn load_all_with(files: &[PathBuf], o: &Overrides) -> Result<Vec<Model>> {
     let mut models = Vec::new();
     let mut errors = Vec::new();
     for file in files {
-        match load_file(file, &o) {
+        match load_file(file, o) {
             Ok(m) => models.push(m),
             Err(e) => errors.push(e),
         }

@@ -1,6 +1,6 @@
 //! `run` (whole or one shard), `plot` and `merge`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
@@ -9,18 +9,21 @@ use availsim::scale::{merge as merge_parts, read_part, run_shard, Shard};
 use availsim::{Error, Model, Report};
 
 use super::{
-    check_verdicts, feed, load_all, overrides, print_json, print_report, progress_bar, simulate,
-    unique_names, write_outputs,
+    check_verdicts, feed, load_all_with, overrides, print_json, print_report, progress_bar,
+    simulate, unique_names, write_outputs,
 };
 use crate::cli::{MergeArgs, PlotArgs, RunArgs};
 
 /// `availsim run`.
 pub fn run(args: &RunArgs) -> Result<()> {
     let common = &args.common;
-    let models = load_all(&args.files, &common.sim)?;
+    let shard = shard(args)?;
+    let mut o = overrides(&common.sim);
+    o.shards = shard.map(|s| s.count);
+    let models = load_all_with(&args.files, &o)?;
     unique_names(&models)?;
     let threads = common.threads.map_or(0, usize::from);
-    if let Some(shard) = shard(args)? {
+    if let Some(shard) = shard {
         for model in &models {
             write_shard(model, shard, threads, args)?;
         }
@@ -70,7 +73,7 @@ fn write_shard(model: &Model, shard: Shard, threads: usize, args: &RunArgs) -> R
         .join(format!("part-{}-of-{}.json", shard.index, shard.count));
     write_atomic(&path, serde_json::to_string(&part)?.as_bytes())?;
     if !common.quiet {
-        let reps: u64 = part.chunks.iter().map(|c| c.replications()).sum();
+        let reps = part.replications();
         println!(
             "{}: shard {} of {}, {reps} replications, written to {}",
             model.name,
@@ -84,6 +87,12 @@ fn write_shard(model: &Model, shard: Shard, threads: usize, args: &RunArgs) -> R
 
 /// `availsim merge`.
 pub fn merge(args: &MergeArgs) -> Result<()> {
+    let dir = args
+        .output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    check_destination(&args.output, &dir, &args.parts)?;
     let mut parts = Vec::new();
     for path in &args.parts {
         parts.push((path.clone(), read_part(path)?));
@@ -91,11 +100,6 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     let (model, outcome) = merge_parts(parts)?;
     let analysis = availsim::analytic::analyze(&model);
     let report = Report::new(&model, outcome, &analysis);
-    let dir = args
-        .output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), PathBuf::from);
     write_atomic(
         &dir.join("summary.csv"),
         &availsim::report::summary_csv(&[&report]),
@@ -116,6 +120,42 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         );
     }
     check_verdicts(&[report])
+}
+
+/// Refuses, before anything is read or written, a destination that is one
+/// of the parts (or whose summary.csv would be), a folder, or inside a
+/// path that is not a folder.
+fn check_destination(output: &Path, dir: &Path, parts: &[PathBuf]) -> Result<()> {
+    let usage = |m: String| -> anyhow::Error { Error::Usage(m).into() };
+    if output.is_dir() {
+        return Err(usage(format!(
+            "-o {}: is a folder; give the file to write, e.g. {}",
+            output.display(),
+            output.join("report.json").display()
+        )));
+    }
+    if let Some(blocker) = dir.ancestors().find(|a| a.exists()).filter(|a| !a.is_dir()) {
+        return Err(usage(format!(
+            "-o {}: {} is not a folder",
+            output.display(),
+            blocker.display()
+        )));
+    }
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    };
+    for part in parts {
+        for written in [output.to_path_buf(), dir.join("summary.csv")] {
+            if same(&written, part) {
+                return Err(usage(format!(
+                    "merging would overwrite its own input {}: write the merged report elsewhere with -o",
+                    part.display()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `availsim plot`.

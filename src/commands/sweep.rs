@@ -8,8 +8,10 @@ use serde_json::Value;
 
 use availsim::report::plot::draw_sweep;
 use availsim::report::{text::human_hours, write_atomic};
-use availsim::scenario::{load_file, load_str};
-use availsim::sweep::{first_meeting, label, numeric, parse_set, set_path, sweep_csv, Point};
+use availsim::scenario::{load_file, load_str, Overrides};
+use availsim::sweep::{
+    first_meeting, label, numeric, overridden_by_option, parse_set, set_path, sweep_csv, Point,
+};
 use availsim::Error;
 
 use super::{check_verdicts, overrides, simulate, table_header, table_row};
@@ -20,6 +22,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let common = &args.common;
     let (path, values) = parse_set(&args.set).map_err(Error::Usage)?;
     let o = overrides(&common.sim);
+    refuse_double_setting(&path, &o)?;
     let base = load_file(&args.file, &o)?;
     let text = std::fs::read_to_string(&args.file).map_err(|cause| Error::Read {
         file: args.file.clone(),
@@ -101,6 +104,27 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let reports: Vec<_> = points.into_iter().map(|p| p.report).collect();
     super::print_json(&reports, common.format)?;
     check_verdicts(&reports)
+}
+
+/// Refuses `--set simulation.horizon=…` together with `--horizon` (and the
+/// same for the seed and the replications): the option would win and every
+/// point would run with one value under the sweep's labels.
+fn refuse_double_setting(path: &str, o: &Overrides) -> Result<()> {
+    let Some(option) = overridden_by_option(path) else {
+        return Ok(());
+    };
+    let given = match option {
+        "--horizon" => o.horizon.is_some(),
+        "--replications" => o.replications.is_some(),
+        _ => o.seed.is_some(),
+    };
+    if given {
+        return Err(Error::Usage(format!(
+            "--set {path}=… and {option} both set {path}: {option} would override every point of the sweep; drop {option}"
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 fn table(

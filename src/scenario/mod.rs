@@ -34,6 +34,9 @@ pub struct Overrides {
     pub replications: Option<u64>,
     /// `--seed`.
     pub seed: Option<u64>,
+    /// `--shard I/N` or `--shards N`: the run is one of N shards, and the
+    /// size guard judges one shard's work.
+    pub shards: Option<u64>,
 }
 
 /// Most instances a scenario may define.
@@ -297,7 +300,7 @@ impl Loader {
             common_causes,
             objectives,
         };
-        self.size(&model);
+        self.size(&model, overrides.shards);
         Some(model)
     }
 
@@ -730,20 +733,34 @@ impl Loader {
     }
 
     /// Refuses runs that could not finish, saying how long they would take.
-    fn size(&mut self, model: &Model) {
+    /// A shard of a sharded run is judged by its own share of the work; the
+    /// per-replication results of the whole run are held by the merge, so
+    /// their memory is judged for the whole run.
+    fn size(&mut self, model: &Model, shards: Option<u64>) {
         let sim = &model.simulation;
-        let events = model.expected_events();
+        let share = match shards {
+            Some(n) if n > 1 && sim.replications > 0 => {
+                sim.replications.div_ceil(n) as f64 / sim.replications as f64
+            }
+            _ => 1.0,
+        };
+        let events = model.expected_events() * share;
         let seconds = events / PLANNING_EVENTS_PER_SECOND;
         if seconds > MAX_CPU_SECONDS {
+            let what = if share < 1.0 {
+                "each shard of this run"
+            } else {
+                "this run"
+            };
             self.push(
                 Issue::new(
                     "simulation",
                     format!(
-                        "this run would process about {events:.1e} events: about {} of CPU time at {PLANNING_EVENTS_PER_SECOND:.0e} events per second",
+                        "{what} would process about {events:.1e} events: about {} of CPU time at {PLANNING_EVENTS_PER_SECOND:.0e} events per second",
                         human_seconds(seconds)
                     ),
                 )
-                .hint("lower simulation.replications or simulation.horizon (or --replications, --horizon)"),
+                .hint("lower simulation.replications or simulation.horizon (or --replications, --horizon), or split the run across machines with --shard I/N or --shards N (the limit applies to each shard)"),
             );
         }
         let bytes = 8.0 * sim.replications as f64;
@@ -757,7 +774,7 @@ impl Loader {
                         bytes / 1024f64.powi(3)
                     ),
                 )
-                .hint("use fewer replications per run, or split the study into several runs"),
+                .hint("use fewer replications per run, or split the study into several runs with different seeds (--shard does not help here: the merge holds every replication's result)"),
             );
         }
     }

@@ -45,6 +45,11 @@ pub struct Replication {
     crew_queue: Vec<VecDeque<u32>>,
     cc_active: Vec<bool>,
     pub(super) standby: Vec<StandbyState>,
+    /// While a common cause changes several instances at one instant, unit
+    /// changes wait here (standby, unit, up) so that standby nodes react
+    /// once, to the final state (`standby.rs`).
+    pub(super) deferring: bool,
+    pub(super) pending: Vec<(u32, u32, bool)>,
     pub(super) member_up: Vec<bool>,
     pub(super) in_rotation: Vec<bool>,
     pub(super) member_phase: Vec<f64>,
@@ -319,6 +324,10 @@ impl Replication {
             self.queue
                 .replace_top(t + def.failure.sample(rng), self.seq);
         }
+        // Every affected instance changes first; standby nodes then react
+        // once to the final state, so the result does not depend on the
+        // order of `affects`.
+        self.deferring = true;
         for &i in &def.affects {
             let i = i as usize;
             if starts {
@@ -330,6 +339,8 @@ impl Replication {
                 self.instance_changed(p, i, !starts, t, rng, tally);
             }
         }
+        self.settle_units(p, t, rng);
+        self.deferring = false;
         if !starts {
             self.row_up(row, t, p, tally);
         }
@@ -402,7 +413,11 @@ impl Replication {
                 return;
             } else if link < MEMBER {
                 let (standby, unit) = p.units[(link - UNIT) as usize];
-                self.unit_changed(p, standby as usize, unit as usize, up, t, rng);
+                if self.deferring {
+                    self.pending.push((standby, unit, up));
+                } else {
+                    self.unit_changed(p, standby as usize, unit as usize, up, t, rng);
+                }
                 return;
             } else {
                 let k = (link - MEMBER) as usize;
@@ -477,14 +492,19 @@ impl Replication {
 
     /// Integrates the request success ratio up to `t` and recomputes it:
     /// 0 while the system is down, otherwise the product over the balancers
-    /// that are up of the share of their rotation that is up.
+    /// on the active path (up, and not in an idle standby unit) of the share
+    /// of their rotation that is up.
     fn update_requests(&mut self, p: &Program, t: f64) {
         self.ratio_hours += self.ratio * p.overlap(self.ratio_since, t);
         self.ratio_since = t;
         self.ratio = if self.system_up {
             let mut r = 1.0;
             for (b, def) in p.balancers.iter().enumerate() {
-                if self.count[def.top_gate as usize] >= 2 {
+                let active = def
+                    .enclosures
+                    .iter()
+                    .all(|&(s, u)| self.standby[s as usize].active() == u);
+                if active && self.count[def.top_gate as usize] >= 2 {
                     r *= match self.rotation[b] {
                         0 => 0.0,
                         n => self.rotation_up[b] as f64 / n as f64,

@@ -14,7 +14,7 @@ pub use engine::Replication;
 pub use program::Program;
 pub use queue::EventQueue;
 pub use runner::{
-    chunk_count, empty_tally, replication_rng, run_block, shard_chunks, simulate, simulate_chunks,
-    Outcome, Progress, BLOCK, CHUNK,
+    block_replications, chunk_count, empty_tally, replication_rng, run_block, shard_blocks,
+    simulate, simulate_blocks, simulate_chunks, Outcome, Progress, BLOCK, CHUNK,
 };
 pub use tally::{ObjectiveTally, Tally, NINES_BINS_PER_UNIT, NINES_MAX};

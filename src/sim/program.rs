@@ -57,6 +57,9 @@ pub(super) struct BalancerDef {
     /// Index of its first member in the flat member arrays.
     pub first_member: u32,
     pub health: Option<HealthCheck>,
+    /// The (standby, unit) pairs that contain it: it carries traffic only
+    /// while each of those units is its standby's active one.
+    pub enclosures: Vec<(u32, u32)>,
 }
 
 /// A compiled common-cause process.
@@ -189,7 +192,7 @@ impl Program {
             grid: model.simulation.grid(),
         };
         let mut edges: Vec<(u32, Link)> = Vec::new();
-        p.compile(&model.system, ROOT, &mut edges);
+        p.compile(&model.system, ROOT, &[], &mut edges);
         edges.sort_by_key(|&(i, _)| i);
         p.feeds_start = vec![0; n + 1];
         for &(i, _) in &edges {
@@ -254,15 +257,22 @@ impl Program {
         (self.gates.len() - 1) as u32
     }
 
-    /// Compiles `node`, whose output goes to `out`.
-    fn compile(&mut self, node: &Node, out: Link, edges: &mut Vec<(u32, Link)>) {
+    /// Compiles `node`, whose output goes to `out`, inside the standby units
+    /// `within`.
+    fn compile(
+        &mut self,
+        node: &Node,
+        out: Link,
+        within: &[(u32, u32)],
+        edges: &mut Vec<(u32, Link)>,
+    ) {
         match node {
             Node::Instance(i) => edges.push((*i as u32, out)),
             Node::Series(_) | Node::Parallel(_) | Node::KOfN { .. } => {
                 let (k, children) = node.gate().expect("a gate node");
                 let g = self.add_gate(k, children.len(), out);
                 for child in children {
-                    self.compile(child, g, edges);
+                    self.compile(child, g, within, edges);
                 }
             }
             Node::Standby(s) => {
@@ -292,7 +302,8 @@ impl Program {
                 for (u, unit) in s.units.iter().enumerate() {
                     let link = UNIT + self.units.len() as u32;
                     self.units.push((id, u as u32));
-                    self.compile(unit, link, edges);
+                    let inner = [within, &[(id, u as u32)]].concat();
+                    self.compile(unit, link, &inner, edges);
                 }
             }
             Node::Balancer(b) => {
@@ -305,14 +316,15 @@ impl Program {
                     members: b.pool.len() as u32,
                     first_member: self.members,
                     health: b.health_check,
+                    enclosures: within.to_vec(),
                 });
                 self.members += b.pool.len() as u32;
                 self.member_balancer
                     .extend(std::iter::repeat_n(id, b.pool.len()));
-                self.compile(&b.via, top_gate, edges);
+                self.compile(&b.via, top_gate, within, edges);
                 let first = self.members - b.pool.len() as u32;
                 for (m, member) in b.pool.iter().enumerate() {
-                    self.compile(member, MEMBER + first + m as u32, edges);
+                    self.compile(member, MEMBER + first + m as u32, within, edges);
                 }
             }
         }

@@ -73,11 +73,19 @@ pub fn chunk_count(replications: u64) -> u64 {
     replications.div_ceil(BLOCK).div_ceil(CHUNK)
 }
 
-/// The chunks of shard `index` of `count` (0-based): contiguous, in order,
-/// as even as whole chunks allow (possibly empty).
-pub fn shard_chunks(replications: u64, index: u64, count: u64) -> Range<u64> {
-    let k = chunk_count(replications);
-    (index * k / count)..((index + 1) * k / count)
+/// The blocks of shard `index` of `count` (0-based): contiguous, in order,
+/// and as even as whole blocks allow (shards differ by at most one block;
+/// one is empty only when the run has fewer blocks than shards).
+pub fn shard_blocks(replications: u64, index: u64, count: u64) -> Range<u64> {
+    let k = u128::from(replications.div_ceil(BLOCK));
+    let at = |i: u64| (u128::from(i) * k / u128::from(count)) as u64;
+    at(index)..at(index + 1)
+}
+
+/// Replications in the blocks `blocks` of a run of `replications`.
+pub fn block_replications(replications: u64, blocks: &Range<u64>) -> u64 {
+    let at = |b: u64| b.saturating_mul(BLOCK).min(replications);
+    at(blocks.end) - at(blocks.start)
 }
 
 /// An empty tally shaped for `model`.
@@ -129,6 +137,31 @@ pub fn simulate_chunks(
     sink: &mut dyn FnMut(u64, Tally),
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(usize, f64), Error> {
+    let blocks = chunks.start.saturating_mul(CHUNK)..chunks.end.saturating_mul(CHUNK);
+    simulate_blocks(
+        model,
+        threads,
+        blocks,
+        &mut |range, t| sink(range.start / CHUNK, t),
+        progress,
+    )
+}
+
+/// Simulates the blocks `blocks` of `model` (clipped to the run), handing
+/// `sink` its statistics in order as pieces: each chunk that lies wholly in
+/// the range as one tally, and each block of a chunk that the range cuts as
+/// a tally of its own, so that folding the pieces of all shards gives the
+/// whole run's bits. Returns the threads used and the wall-clock time.
+///
+/// # Errors
+/// [`Error::Usage`] when the thread pool cannot be built.
+pub fn simulate_blocks(
+    model: &Model,
+    threads: usize,
+    blocks: Range<u64>,
+    sink: &mut dyn FnMut(Range<u64>, Tally),
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(usize, f64), Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -136,33 +169,42 @@ pub fn simulate_chunks(
     let program = Program::new(model);
     let sim = &model.simulation;
     let total = sim.replications;
-    let blocks = total.div_ceil(BLOCK);
+    let all = total.div_ceil(BLOCK);
+    let blocks = blocks.start.min(all)..blocks.end.min(all);
     let start = Instant::now();
     let (mut done, mut events) = (0, 0);
-    let in_range: u64 = chunks
-        .clone()
-        .map(|c| ((c + 1) * CHUNK * BLOCK).min(total) - (c * CHUNK * BLOCK).min(total))
-        .sum();
-    for c in chunks {
-        let (first, last) = (c * CHUNK, ((c + 1) * CHUNK).min(blocks));
+    let in_range = block_replications(total, &blocks);
+    let mut c = blocks.start / CHUNK;
+    while c * CHUNK < blocks.end {
+        let whole = c * CHUNK..((c + 1) * CHUNK).min(all);
+        let (first, last) = (whole.start.max(blocks.start), whole.end.min(blocks.end));
         let parts: Vec<Tally> = pool.install(|| {
             (first..last)
                 .into_par_iter()
                 .map(|b| run_block(&program, sim.seed, b * BLOCK..((b + 1) * BLOCK).min(total)))
                 .collect()
         });
-        let mut chunk = Tally::new(program.rows(), program.grid_points(), program.objectives());
         for part in &parts {
-            chunk.merge(part);
+            done += part.replications();
+            events += part.events;
         }
-        done += chunk.replications();
-        events += chunk.events;
-        sink(c, chunk);
+        if (first, last) == (whole.start, whole.end) {
+            let mut chunk = Tally::new(program.rows(), program.grid_points(), program.objectives());
+            for part in &parts {
+                chunk.merge(part);
+            }
+            sink(whole, chunk);
+        } else {
+            for (b, part) in (first..last).zip(parts) {
+                sink(b..b + 1, part);
+            }
+        }
         progress(Progress {
             done,
             total: in_range,
             events,
         });
+        c += 1;
     }
     Ok((pool.current_num_threads(), start.elapsed().as_secs_f64()))
 }

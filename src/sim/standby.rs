@@ -47,6 +47,11 @@ pub(super) struct StandbyState {
 }
 
 impl StandbyState {
+    /// The active unit, or `NONE`.
+    pub(super) fn active(&self) -> u32 {
+        self.active
+    }
+
     fn output(&self) -> bool {
         self.phase == Phase::Normal && self.active != NONE && self.unit_up[self.active as usize]
     }
@@ -67,6 +72,8 @@ impl Replication {
             st.unit_up.clear();
             st.unit_up.resize(def.units as usize, true);
         }
+        self.pending.clear();
+        self.deferring = false;
     }
 
     /// Unit `u` of standby `s` went up or down at `t`.
@@ -80,8 +87,54 @@ impl Replication {
         rng: &mut R,
     ) {
         let before = self.standby[s].output();
+        self.standby[s].unit_up[u] = up;
+        self.react(p, s, u, up, t, rng);
+        self.emit(p, s, before, t, rng);
+    }
+
+    /// Applies the unit changes a common cause left in `pending`: each
+    /// standby, innermost first (inner nodes have higher indices), sees all
+    /// its units' new states at once and then reacts to them in preference
+    /// order, so a failover never targets a unit going down at the same
+    /// instant, and of units coming back together the first in preference
+    /// order becomes active.
+    pub(super) fn settle_units<R: Rng + ?Sized>(&mut self, p: &Program, t: f64, rng: &mut R) {
+        while let Some(s) = self.pending.iter().map(|&(s, _, _)| s).max() {
+            let mut changes: Vec<(u32, bool)> = Vec::new();
+            self.pending.retain(|&(o, u, up)| {
+                if o == s {
+                    changes.push((u, up));
+                }
+                o != s
+            });
+            // The last signal of a unit is its final state.
+            changes.reverse();
+            changes.sort_by_key(|&(u, _)| u);
+            changes.dedup_by_key(|&mut (u, _)| u);
+            let s = s as usize;
+            let before = self.standby[s].output();
+            changes.retain(|&(u, up)| self.standby[s].unit_up[u as usize] != up);
+            for &(u, up) in &changes {
+                self.standby[s].unit_up[u as usize] = up;
+            }
+            for &(u, up) in &changes {
+                self.react(p, s, u as usize, up, t, rng);
+            }
+            self.emit(p, s, before, t, rng);
+        }
+    }
+
+    /// The state machine's response to unit `u` (already recorded as `up`).
+    fn react<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        s: usize,
+        u: usize,
+        up: bool,
+        t: f64,
+        rng: &mut R,
+    ) {
         let st = &mut self.standby[s];
-        st.unit_up[u] = up;
         let is_active = st.active == u as u32;
         match (up, st.phase) {
             (true, Phase::Detecting) if is_active => {
@@ -96,7 +149,6 @@ impl Replication {
             (false, Phase::Normal) if is_active => self.active_failed(p, s, t, rng),
             _ => {}
         }
-        self.emit(p, s, before, t, rng);
     }
 
     /// The timer of standby `s` fired at `t` (its slot is already idle).

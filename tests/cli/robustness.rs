@@ -155,7 +155,7 @@ proptest! {
     fn mutated_scenarios_never_panic(which in 0usize..8, target in 0usize..150, new in json()) {
         let mut v = example_scenarios().swap_remove(which);
         replace_nth(&mut v, target, &new, &mut 0);
-        let overrides = Overrides { horizon: Some(200.0), replications: Some(3), seed: Some(1) };
+        let overrides = Overrides { horizon: Some(200.0), replications: Some(3), seed: Some(1), shards: None };
         match load_str(&v.to_string(), Path::new("fuzz.json"), &overrides) {
             Ok(model) => run_if_small(&model),
             Err(e) => {
