@@ -21,7 +21,6 @@ pub fn batch(args: &BatchArgs) -> Result<()> {
     let files = discover(&args.inputs)?;
     let models = load_all(&files, &common.sim)?;
     unique_names(&models)?;
-    let threads = common.threads.map_or(0, usize::from);
     let mut reports = Vec::new();
     let mut skipped = 0;
     for model in &models {
@@ -33,7 +32,7 @@ pub fn batch(args: &BatchArgs) -> Result<()> {
                 continue;
             }
         }
-        let report = simulate(model, threads, common.quiet)?;
+        let report = simulate(model, common)?;
         write_outputs(&report, &dir, !common.no_plots)?;
         reports.push(report);
     }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use availsim::driver::RunOptions;
 use availsim::report::{plot::draw_all, summary_csv, text, write_atomic};
 use availsim::scenario::{load_file, Overrides};
 use availsim::sim::Progress;
@@ -25,6 +26,9 @@ pub fn overrides(sim: &SimArgs) -> Overrides {
         horizon: sim.horizon,
         replications: sim.replications,
         seed: sim.seed,
+        precision: sim.precision,
+        method: sim.method,
+        max_replications: sim.max_replications,
     }
 }
 
@@ -92,13 +96,18 @@ pub fn feed(bar: &ProgressBar) -> impl FnMut(Progress) + '_ {
     }
 }
 
-/// Simulates `model` with a progress bar and builds its report.
-pub fn simulate(model: &Model, threads: usize, quiet: bool) -> Result<Report> {
+/// Simulates `model` with a progress bar and builds its report: a fixed
+/// number of replications, or rounds to a precision target.
+pub fn simulate(model: &Model, common: &Common) -> Result<Report> {
     let analysis = availsim::analytic::analyze(model);
-    let bar = progress_bar(&model.name, model.simulation.replications, quiet);
-    let outcome = availsim::sim::simulate(model, threads, &mut feed(&bar))?;
+    let bar = progress_bar(&model.name, model.simulation.replications, common.quiet);
+    let options = RunOptions {
+        threads: common.threads.map_or(0, usize::from),
+        time_limit: common.time_limit,
+    };
+    let report = availsim::driver::run(model, options, &analysis, &mut feed(&bar))?;
     bar.finish_and_clear();
-    Ok(Report::new(model, outcome, &analysis))
+    Ok(report)
 }
 
 /// Writes a run's outputs into `dir`: summary.csv, the plots, and last

@@ -21,6 +21,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
     unique_names(&models)?;
     let threads = common.threads.map_or(0, usize::from);
     if let Some(shard) = shard(args)? {
+        if common.time_limit.is_some() {
+            return Err(Error::Usage(
+                "--time-limit cannot be combined with --shard or --shards: every shard must run its planned rounds for the merge to give the whole run's result".into(),
+            )
+            .into());
+        }
         for model in &models {
             write_shard(model, shard, threads, args)?;
         }
@@ -28,7 +34,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     }
     let mut reports = Vec::new();
     for model in &models {
-        let report = simulate(model, threads, common.quiet)?;
+        let report = simulate(model, common)?;
         let path = write_outputs(&report, &common.out.join(&model.name), !common.no_plots)?;
         print_report(&report, &model.source, &path, common);
         reports.push(report);
@@ -88,9 +94,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     for path in &args.parts {
         parts.push((path.clone(), read_part(path)?));
     }
-    let (model, outcome) = merge_parts(parts)?;
-    let analysis = availsim::analytic::analyze(&model);
-    let report = Report::new(&model, outcome, &analysis);
+    let (model, report) = merge_parts(parts)?;
     let dir = args
         .output
         .parent()

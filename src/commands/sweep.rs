@@ -44,7 +44,6 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         })?;
         models.push((v, model));
     }
-    let threads = common.threads.map_or(0, usize::from);
     let folder = format!(
         "sweep-{}",
         path.chars()
@@ -58,7 +57,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let dir = common.out.join(&base.name).join(folder);
     let mut points = Vec::new();
     for (v, model) in &models {
-        let report = simulate(model, threads, common.quiet)?;
+        let report = simulate(model, common)?;
         let point_dir = dir.join(label(v).replace(['/', '\\'], "_"));
         write_atomic(&point_dir.join("report.json"), report.to_json().as_bytes())?;
         points.push(Point {
