@@ -366,6 +366,97 @@ mod tests {
         assert_eq!(capped.units(3), 45..45);
     }
 
+    /// A runner whose every tenth unit is a hit and whose relative
+    /// half-width is 1/√hits.
+    struct Fake;
+
+    impl RoundRunner for Fake {
+        type Tally = (u64, u64);
+        fn empty(&self) -> (u64, u64) {
+            (0, 0)
+        }
+        fn run_round(&self, _round: u64, units: u64, _pool: &rayon::ThreadPool) -> (u64, u64) {
+            (units, units / 10)
+        }
+        fn merge(&self, into: &mut (u64, u64), other: &(u64, u64)) {
+            into.0 += other.0;
+            into.1 += other.1;
+        }
+        fn estimate(&self, t: &(u64, u64)) -> UnavailabilityEstimate {
+            let rhw = 1.0 / (t.1 as f64).sqrt();
+            UnavailabilityEstimate {
+                mean: 1e-3,
+                ci95: [1e-3 * (1.0 - rhw), 1e-3 * (1.0 + rhw)],
+                ci999: [0.0, 1.0],
+                relative_half_width: rhw,
+                upper_bound95: None,
+                trusted: Ok(()),
+            }
+        }
+        fn hits(&self, t: &(u64, u64)) -> u64 {
+            t.1
+        }
+    }
+
+    /// Runs `Fake` to `precision`: the round after which it stopped and why.
+    fn stop_at(precision: f64, cap: Option<u64>) -> (u64, u64, StoppedBy) {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let schedule = Schedule { pilot: 100, cap };
+        let mut s = Stopper::new(&Fake, schedule, precision);
+        for r in 0..100 {
+            let u = schedule.units(r);
+            if let Some(why) = s.push(&Fake.run_round(r, u.end - u.start, &pool)) {
+                return (r, s.units(), why);
+            }
+        }
+        panic!("never stopped");
+    }
+
+    #[test]
+    fn the_rule_stops_at_the_first_round_end_that_meets_it() {
+        // 10% needs 100 hits, 1,000 units: rounds end at 100, 300, 600, 1100.
+        assert_eq!(stop_at(0.1, None), (3, 1100, StoppedBy::Precision));
+        // 50% needs 4 hits, which the pilot has, but three rounds and 30
+        // hits come first.
+        assert_eq!(stop_at(0.5, None), (2, 600, StoppedBy::Precision));
+        // 12% needs 70 hits, 700 units: the stop comes at the next round
+        // end, never mid-round.
+        assert_eq!(stop_at(0.12, None), (3, 1100, StoppedBy::Precision));
+        // A cap ends the run at its round, partly run.
+        assert_eq!(stop_at(0.1, Some(250)), (1, 250, StoppedBy::Replications));
+        assert_eq!(stop_at(0.1, Some(1100)), (3, 1100, StoppedBy::Precision));
+        assert_eq!(
+            stop_at(0.01, Some(1100)),
+            (3, 1100, StoppedBy::Replications)
+        );
+    }
+
+    #[test]
+    fn plans_cover_the_projection_with_a_margin() {
+        let schedule = Schedule {
+            pilot: 100,
+            cap: None,
+        };
+        // Projected 1,000 units: the plan covers 2,000 (rounds end at
+        // 100, 300, 600, 1100, 1900, 3100).
+        let plan = Plan::after_pilot(schedule, Some(1000.0)).unwrap();
+        assert_eq!(plan.rounds, 6);
+        assert!(Plan::after_pilot(schedule, None).is_err());
+        let capped = Schedule {
+            pilot: 100,
+            cap: Some(700),
+        };
+        assert_eq!(Plan::after_pilot(capped, None).unwrap().rounds, 4);
+        assert_eq!(Plan::after_pilot(capped, Some(1e9)).unwrap().rounds, 4);
+        assert_eq!(
+            Plan::after_pilot(schedule, Some(1.0)).unwrap().rounds,
+            MIN_ROUNDS
+        );
+    }
+
     #[test]
     fn shards_split_the_plan_without_gaps() {
         let plan = Plan {

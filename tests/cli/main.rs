@@ -5,6 +5,7 @@ mod analytic;
 mod constructs;
 mod determinism;
 mod exact;
+mod precision;
 mod reports;
 mod robustness;
 mod scale;
