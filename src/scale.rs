@@ -186,11 +186,17 @@ pub enum RoundTallies {
 }
 
 impl RoundTallies {
-    fn len(&self) -> usize {
+    /// Rounds held.
+    pub fn len(&self) -> usize {
         match self {
             RoundTallies::Plain(v) => v.len(),
             RoundTallies::RareEvent(v) => v.len(),
         }
+    }
+
+    /// Whether no round is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     fn method(&self) -> &'static str {

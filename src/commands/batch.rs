@@ -10,8 +10,8 @@ use availsim::scale::scenario_hash;
 use availsim::{Error, Model, Report};
 
 use super::{
-    check_verdicts, load_all, print_json, simulate, table_header, table_row, unique_names,
-    write_outputs,
+    check_verdicts, load_all, print_json, simulate, table_header, table_row,
+    time_limit_needs_rounds, unique_names, write_outputs,
 };
 use crate::cli::{BatchArgs, Format};
 
@@ -21,6 +21,7 @@ pub fn batch(args: &BatchArgs) -> Result<()> {
     let files = discover(&args.inputs)?;
     let models = load_all(&files, &common.sim)?;
     unique_names(&models)?;
+    time_limit_needs_rounds(&models, common)?;
     let mut reports = Vec::new();
     let mut skipped = 0;
     for model in &models {

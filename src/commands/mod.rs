@@ -16,7 +16,7 @@ use availsim::driver::RunOptions;
 use availsim::report::{plot::draw_all, summary_csv, text, write_atomic};
 use availsim::scenario::{load_file, Overrides};
 use availsim::sim::Progress;
-use availsim::{Error, Model, Report};
+use availsim::{Error, Method, Model, Report};
 
 use crate::cli::{Common, Format, SimArgs};
 
@@ -65,6 +65,27 @@ pub fn unique_names(models: &[Model]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Refuses `--time-limit` for scenarios that do not run in rounds (no
+/// precision target): they run their replications, as without the limit.
+pub fn time_limit_needs_rounds(models: &[Model], common: &Common) -> Result<()> {
+    if common.time_limit.is_none() {
+        return Ok(());
+    }
+    let fixed: Vec<&str> = models
+        .iter()
+        .filter(|m| m.simulation.precision.is_none() && m.simulation.method != Method::RareEvent)
+        .map(|m| m.source.as_str())
+        .collect();
+    if fixed.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "--time-limit stops runs that proceed in rounds to a precision target, and {} has none: add --precision R (e.g. --precision 10%)",
+        fixed.join(", ")
+    ))
+    .into())
 }
 
 /// A progress bar on a terminal (replications, events/s, ETA); hidden when

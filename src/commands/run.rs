@@ -10,7 +10,7 @@ use availsim::{Error, Model, Report};
 
 use super::{
     check_verdicts, feed, load_all, overrides, print_json, print_report, progress_bar, simulate,
-    unique_names, write_outputs,
+    time_limit_needs_rounds, unique_names, write_outputs,
 };
 use crate::cli::{MergeArgs, PlotArgs, RunArgs};
 
@@ -19,6 +19,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let common = &args.common;
     let models = load_all(&args.files, &common.sim)?;
     unique_names(&models)?;
+    time_limit_needs_rounds(&models, common)?;
     let threads = common.threads.map_or(0, usize::from);
     if let Some(shard) = shard(args)? {
         if common.time_limit.is_some() {
@@ -76,9 +77,20 @@ fn write_shard(model: &Model, shard: Shard, threads: usize, args: &RunArgs) -> R
         .join(format!("part-{}-of-{}.json", shard.index, shard.count));
     write_atomic(&path, serde_json::to_string(&part)?.as_bytes())?;
     if !common.quiet {
-        let reps: u64 = part.chunks.iter().map(|c| c.replications()).sum();
+        let work = match &part.rounds {
+            Some(r) => format!(
+                "rounds {}..{} of {} planned",
+                r.first_round,
+                r.first_round + r.tallies.len() as u64,
+                r.plan.rounds
+            ),
+            None => {
+                let reps: u64 = part.chunks.iter().map(|c| c.replications()).sum();
+                format!("{reps} replications")
+            }
+        };
         println!(
-            "{}: shard {} of {}, {reps} replications, written to {}",
+            "{}: shard {} of {}, {work}, written to {}",
             model.name,
             shard.index,
             shard.count,

@@ -21,6 +21,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let (path, values) = parse_set(&args.set).map_err(Error::Usage)?;
     let o = overrides(&common.sim);
     let base = load_file(&args.file, &o)?;
+    super::time_limit_needs_rounds(std::slice::from_ref(&base), common)?;
     let text = std::fs::read_to_string(&args.file).map_err(|cause| Error::Read {
         file: args.file.clone(),
         cause,

@@ -475,7 +475,11 @@ fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) ->
     };
     chart
         .configure_mesh()
-        .x_desc("replications (log scale)")
+        .x_desc(if r.simulation.method == "plain" {
+            "replications (log scale)"
+        } else {
+            "cycles or trials, one point per round (log scale)"
+        })
         .y_desc(y_desc)
         .label_style((FONT, 16))
         .axis_desc_style((FONT, 20))

@@ -223,6 +223,7 @@ fn bad_precision_targets_and_methods_are_clear_errors() {
         (vec!["--method", "fast"], "plain, rare-event or auto"),
         (vec!["--time-limit", "0"], "positive"),
         (vec!["--time-limit", "soon"], "--time-limit"),
+        (vec!["--time-limit", "10s"], "add --precision"),
     ] {
         let mut all = vec!["run", file, "--quiet"];
         all.extend_from_slice(&args);
