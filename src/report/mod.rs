@@ -439,6 +439,7 @@ impl Report {
         let std_error = (hi - lo) / (2.0 * crate::stats::normal_quantile(0.975));
         let outages = rare.outages(&stopper.tally);
         let units = stopper.units();
+        let events = rare.events(&stopper.tally).unwrap_or(0);
         let sim = &model.simulation;
         // The estimate is of the long run: compare it with the steady state,
         // not with the expected availability over the horizon.
@@ -456,9 +457,9 @@ impl Report {
                 warmup_hours: sim.warmup,
                 seed: sim.seed,
                 threads,
-                events: 0,
+                events,
                 wall_seconds,
-                events_per_second: 0.0,
+                events_per_second: events as f64 / wall_seconds.max(1e-9),
                 engine: "rare-event".into(),
                 method: rare.method_name().into(),
                 stopped_by: replications(),

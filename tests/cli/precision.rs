@@ -299,6 +299,25 @@ fn the_rare_event_method_is_used_or_refused_before_running() {
         assert!(s["diagnostics"].is_object());
         assert!(r["transient"].is_null() && r["objectives"].is_null());
         assert!(r["downtime_hours_per_year"]["p99"].is_null());
+        assert!(r["components"].is_null() && r["first_failure"].is_null());
+        // Rounds are the unit: the same report on another thread count.
+        let o = d.run(&[
+            "run",
+            file.to_str().unwrap(),
+            "--precision",
+            "30%",
+            "--method",
+            "rare-event",
+            "--threads",
+            "1",
+            "--quiet",
+            "--no-plots",
+            "--out",
+            "one",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let one = read(&d.path().join("one/pair/report.json"));
+        assert_eq!(comparable(r), comparable(one));
     } else {
         assert_eq!(o.status.code(), Some(2));
         assert!(stderr(&o).contains("simulation.method"), "{}", stderr(&o));
