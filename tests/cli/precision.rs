@@ -175,7 +175,18 @@ fn sharded_precision_runs_merge_into_the_whole_run() {
 #[test]
 fn a_time_limit_stops_at_a_round_end_and_says_so() {
     let d = Dir::new();
-    let r = report(&d, "pair", &["--precision", "0.1%", "--time-limit", "1ms"]);
+    let r = report(
+        &d,
+        "pair",
+        &[
+            "--precision",
+            "0.1%",
+            "--method",
+            "plain",
+            "--time-limit",
+            "1ms",
+        ],
+    );
     let s = &r["simulation"];
     assert_eq!(s["stopped_by"], "time-limit");
     let notes = s["notes"].to_string();
