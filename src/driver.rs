@@ -25,8 +25,8 @@ pub const DEFAULT_RARE_PRECISION: f64 = 0.1;
 /// outages...
 pub const AUTO_MIN_PILOT_OUTAGES: u64 = 10;
 /// ... and the plain run would reach the precision within this many events
-/// (about a minute of one core).
-pub const AUTO_MAX_PLAIN_EVENTS: f64 = 1e9;
+/// (10 to 20 seconds of one core).
+pub const AUTO_MAX_PLAIN_EVENTS: f64 = 3e8;
 /// A rare-event run without hits after this many rounds cannot reach any
 /// precision.
 const RARE_ROUNDS_WITHOUT_HITS: u64 = 8;
@@ -161,6 +161,20 @@ pub fn choose<'a>(
         },
         Method::Auto => {
             let units = plain.schedule().units(0);
+            // A pilot round that would itself be a long run is not worth its
+            // cost when the rare-event method can take the scenario.
+            let per_rep = model.expected_events() / sim.replications.max(1) as f64;
+            let pilot_events = per_rep * (units.end - units.start) as f64;
+            if pilot_events > AUTO_MAX_PLAIN_EVENTS {
+                if let Ok(rare) = RareEvent::new(model) {
+                    notes.push(format!(
+                        "method auto chose {}: a plain pilot round of {} replications alone would process about {pilot_events:.1e} events",
+                        rare.method_name(),
+                        units.end - units.start
+                    ));
+                    return Ok((Chosen::Rare(rare), None));
+                }
+            }
             let pilot = plain.run_round(0, units.end - units.start, pool);
             let mut stopper = Stopper::new(&plain, plain.schedule(), precision);
             stopper.push(&pilot);

@@ -287,6 +287,20 @@ fn a_pilot_without_outages_refuses_an_unbounded_plain_run() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("simulation.precision"), "{err}");
     assert!(err.contains("no system outage"), "{err}");
+    // Nor can such a pilot plan the rounds of a sharded run.
+    let o = d.run(&[
+        "run",
+        file.to_str().unwrap(),
+        "--precision",
+        "10%",
+        "--method",
+        "plain",
+        "--shard",
+        "0/2",
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("rare.json"), "{}", stderr(&o));
 }
 
 #[test]
