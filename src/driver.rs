@@ -74,39 +74,27 @@ pub fn run(
     let start = Instant::now();
     let mut notes = Vec::new();
     let (chosen, pilot) = choose(model, target.precision, &pool, &mut notes)?;
+    let threads = pool.current_num_threads();
     let report = match chosen {
         Chosen::Plain(runner) => {
-            let runner = *runner;
-            let mut stopper = Stopper::new(&runner, runner.schedule(), target.precision);
+            let mut stopper = Stopper::new(runner.as_ref(), runner.schedule(), target.precision);
             let guard = |s: &Stopper<PlainRounds>| plain_guard(model, s, target);
-            let pushed = match pilot {
-                Some(p) => stopper.push(&p),
-                None => None,
+            let why = match pilot {
+                // auto's pilot is round 0: fold it, judge it, then go on.
+                Some(p) => match stopper.push(&p) {
+                    Some(why) => why,
+                    None => {
+                        guard(&stopper)?;
+                        match timed_out(target, start) {
+                            Some(why) => why,
+                            None => rounds(&mut stopper, target, &pool, start, &guard, progress)?,
+                        }
+                    }
+                },
+                None => rounds(&mut stopper, target, &pool, start, &guard, progress)?,
             };
-            let why = match pushed {
-                Some(why) => why,
-                None => {
-                    guard(&stopper)?;
-                    rounds(
-                        &runner,
-                        &mut stopper,
-                        target,
-                        &pool,
-                        start,
-                        &guard,
-                        progress,
-                    )?
-                }
-            };
-            let threads = pool.current_num_threads();
-            plain_report(
-                model,
-                stopper,
-                why,
-                threads,
-                start.elapsed().as_secs_f64(),
-                analysis,
-            )
+            let wall = start.elapsed().as_secs_f64();
+            plain_report(model, stopper, why, threads, wall, analysis)
         }
         Chosen::Rare(rare) => {
             let schedule = Schedule {
@@ -115,16 +103,9 @@ pub fn run(
             };
             let mut stopper = Stopper::new(&rare, schedule, target.precision);
             let guard = |s: &Stopper<RareEvent>| rare_guard(model, s, target);
-            let why = rounds(&rare, &mut stopper, target, &pool, start, &guard, progress)?;
-            let threads = pool.current_num_threads();
-            rare_report(
-                model,
-                &stopper,
-                why,
-                threads,
-                start.elapsed().as_secs_f64(),
-                analysis,
-            )
+            let why = rounds(&mut stopper, target, &pool, start, &guard, progress)?;
+            let wall = start.elapsed().as_secs_f64();
+            rare_report(model, &stopper, why, threads, wall, analysis)
         }
     };
     let mut report = report;
@@ -216,9 +197,9 @@ pub fn choose<'a>(
 }
 
 /// Runs rounds after those already in `stopper` until the rule stops the
-/// run; `guard` judges the run after its pilot round.
+/// run; `guard` judges the run after each round (the guards look at the
+/// pilot round only).
 fn rounds<R: RoundRunner>(
-    runner: &R,
     stopper: &mut Stopper<'_, R>,
     target: Target,
     pool: &rayon::ThreadPool,
@@ -227,6 +208,7 @@ fn rounds<R: RoundRunner>(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<StoppedBy, Error> {
     let schedule = stopper.schedule();
+    let runner = stopper.runner();
     loop {
         let r = stopper.rounds;
         let range = schedule.units(r);
@@ -241,13 +223,18 @@ fn rounds<R: RoundRunner>(
             return Ok(why);
         }
         guard(stopper)?;
-        if target
-            .time_limit
-            .is_some_and(|t| start.elapsed().as_secs_f64() >= t)
-        {
-            return Ok(StoppedBy::TimeLimit);
+        if let Some(why) = timed_out(target, start) {
+            return Ok(why);
         }
     }
+}
+
+/// `Some(TimeLimit)` once the wall time since `start` has passed the limit.
+fn timed_out(target: Target, start: Instant) -> Option<StoppedBy> {
+    target
+        .time_limit
+        .is_some_and(|t| start.elapsed().as_secs_f64() >= t)
+        .then_some(StoppedBy::TimeLimit)
 }
 
 /// Refuses a plain precision run whose pilot projects more work than could
