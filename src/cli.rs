@@ -53,6 +53,10 @@ pub struct Common {
     /// Print nothing but errors (and the report with --format json).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Stop a precision run at the first round end after this wall time,
+    /// e.g. 90s, 10m (the result then depends on the machine's speed).
+    #[arg(long, value_name = "DUR", value_parser = parse_time_limit)]
+    pub time_limit: Option<f64>,
 }
 
 /// Options of `run`.
@@ -156,6 +160,17 @@ pub struct SimArgs {
     /// Seed of the random streams.
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+    /// Run until the 95% interval of the unavailability has this relative
+    /// half-width, e.g. 0.1 or 10% (SPEC §7).
+    #[arg(long, value_name = "R", value_parser = availsim::precision::parse_precision)]
+    pub precision: Option<f64>,
+    /// How to estimate: plain, rare-event, or auto (rare-event when a pilot
+    /// round shows plain replications would not reach the precision).
+    #[arg(long, value_name = "METHOD", value_parser = availsim::Method::parse)]
+    pub method: Option<availsim::Method>,
+    /// Most replications (rare-event runs: cycles or trials) of a precision run.
+    #[arg(long, value_name = "N")]
+    pub max_replications: Option<u64>,
 }
 
 /// Output formats.
@@ -165,6 +180,16 @@ pub enum Format {
     Text,
     /// The report JSON (an array of reports for several files).
     Json,
+}
+
+/// A wall-time limit in seconds.
+fn parse_time_limit(s: &str) -> Result<f64, String> {
+    let h = availsim::scenario::parse_duration(s)?;
+    if h > 0.0 {
+        Ok(h * 3600.0)
+    } else {
+        Err("the time limit must be positive, e.g. 90s or 10m".into())
+    }
 }
 
 fn parse_horizon(s: &str) -> Result<f64, String> {

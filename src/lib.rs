@@ -23,6 +23,7 @@
 
 pub mod analytic;
 pub mod checksum;
+pub mod driver;
 pub mod error;
 pub mod estimate;
 pub mod model;
@@ -36,16 +37,21 @@ pub mod stats;
 pub mod sweep;
 
 pub use error::{Error, Issue};
-pub use model::{Engine, Model};
+pub use model::{Engine, Method, Model};
 pub use report::Report;
 
 /// Simulates `model` on `threads` threads (0: all cores) and builds its
-/// report, without progress output.
+/// report, without progress output: a fixed number of replications, or
+/// rounds to the scenario's precision target (SPEC §7).
 ///
 /// # Errors
-/// [`Error::Usage`] when the thread pool cannot be built.
+/// [`Error::Usage`] when the thread pool cannot be built; those of
+/// [`driver::run`] for precision runs.
 pub fn run(model: &Model, threads: usize) -> Result<Report, Error> {
     let analysis = analytic::analyze(model);
-    let outcome = sim::simulate(model, threads, &mut |_| {})?;
-    Ok(Report::new(model, outcome, &analysis))
+    let options = driver::RunOptions {
+        threads,
+        time_limit: None,
+    };
+    driver::run(model, options, &analysis, &mut |_| {})
 }

@@ -21,12 +21,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::checksum::piece_checksum;
+use crate::driver::{
+    choose, plain_guard, plain_report, rare_report, Chosen, DEFAULT_RARE_PRECISION,
+};
 use crate::error::Error;
-use crate::model::Model;
+use crate::model::{Method, Model};
+use crate::precision::{Plan, RoundRunner, Schedule, StoppedBy, Stopper, Target};
+use crate::rare::{RareEvent, RareTally};
+use crate::report::Report;
 use crate::scenario::{load_str, Overrides};
 use crate::sim::{
-    block_replications, empty_tally, shard_blocks, simulate_blocks, Outcome, Progress, Tally,
-    BLOCK, CHUNK, NINES_BINS_PER_UNIT, NINES_MAX,
+    block_replications, empty_tally, shard_blocks, simulate_blocks, thread_pool, Outcome,
+    PlainRounds, PlainTally, Progress, Tally, BLOCK, CHUNK, NINES_BINS_PER_UNIT, NINES_MAX,
 };
 use crate::stats::Moments;
 
@@ -124,6 +130,93 @@ pub struct StoredOverrides {
     pub replications: Option<u64>,
     /// `--seed`.
     pub seed: Option<u64>,
+    /// `--precision`.
+    #[serde(default)]
+    pub precision: Option<f64>,
+    /// `--method`.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// `--max-replications`.
+    #[serde(default)]
+    pub max_replications: Option<u64>,
+}
+
+impl StoredOverrides {
+    fn new(o: &Overrides) -> Self {
+        StoredOverrides {
+            horizon: o.horizon,
+            replications: o.replications,
+            seed: o.seed,
+            precision: o.precision,
+            method: o.method.map(|m| m.name().to_string()),
+            max_replications: o.max_replications,
+        }
+    }
+
+    fn overrides(&self) -> Result<Overrides, Error> {
+        let method = self
+            .method
+            .as_deref()
+            .map(Method::parse)
+            .transpose()
+            .map_err(refuse)?;
+        Ok(Overrides {
+            horizon: self.horizon,
+            replications: self.replications,
+            seed: self.seed,
+            precision: self.precision,
+            method,
+            max_replications: self.max_replications,
+            shards: None,
+        })
+    }
+}
+
+/// The rounds of one shard of a precision run (SPEC §7): every shard runs
+/// the pilot round, which fixes the method and the [`Plan`], then its
+/// share of the planned rounds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RoundsPart {
+    /// The rounds of the whole run.
+    pub plan: Plan,
+    /// Index of the first round in `tallies`.
+    pub first_round: u64,
+    /// Each round's tally, in order.
+    pub tallies: RoundTallies,
+    /// Notes on the method chosen.
+    pub notes: Vec<String>,
+}
+
+/// Round tallies of one method.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "method", content = "rounds", rename_all = "kebab-case")]
+pub enum RoundTallies {
+    /// Plain replications.
+    Plain(Vec<PlainTally>),
+    /// The rare-event method.
+    RareEvent(Vec<RareTally>),
+}
+
+impl RoundTallies {
+    /// Rounds held.
+    pub fn len(&self) -> usize {
+        match self {
+            RoundTallies::Plain(v) => v.len(),
+            RoundTallies::RareEvent(v) => v.len(),
+        }
+    }
+
+    /// Whether no round is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn method(&self) -> &'static str {
+        match self {
+            RoundTallies::Plain(_) => "plain",
+            RoundTallies::RareEvent(_) => "rare-event",
+        }
+    }
 }
 
 /// The statistics of a whole chunk, or of one block of a chunk that the
@@ -175,6 +268,9 @@ pub struct Partial {
     pub threads: usize,
     /// Wall-clock seconds of the shard.
     pub wall_seconds: f64,
+    /// The rounds of a precision run (then `chunks` is empty).
+    #[serde(default)]
+    pub rounds: Option<RoundsPart>,
 }
 
 impl Partial {
@@ -210,25 +306,33 @@ pub fn run_shard(
     threads: usize,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Partial, Error> {
-    let range = shard_blocks(model.simulation.replications, shard.index, shard.count);
+    let start = std::time::Instant::now();
     let hash = scenario_hash(model);
     let seed = model.simulation.seed;
     let mut pieces = Vec::new();
-    let (threads, wall_seconds) = simulate_blocks(
-        model,
-        threads,
-        range.clone(),
-        &mut |blocks, tally| {
-            let n = blocks.end - blocks.start;
-            pieces.push(Piece {
-                first_block: blocks.start,
-                blocks: n,
-                checksum: piece_checksum(&hash, seed, blocks.start, n, &tally),
-                tally,
-            });
-        },
-        progress,
-    )?;
+    let (range, rounds, threads) = if is_precision(model) {
+        let pool = thread_pool(threads)?;
+        let rounds = shard_rounds(model, shard, &pool, progress)?;
+        (0..0, Some(rounds), pool.current_num_threads())
+    } else {
+        let range = shard_blocks(model.simulation.replications, shard.index, shard.count);
+        let (threads, _) = simulate_blocks(
+            model,
+            threads,
+            range.clone(),
+            &mut |blocks, tally| {
+                let n = blocks.end - blocks.start;
+                pieces.push(Piece {
+                    first_block: blocks.start,
+                    blocks: n,
+                    checksum: piece_checksum(&hash, seed, blocks.start, n, &tally),
+                    tally,
+                });
+            },
+            progress,
+        )?;
+        (range, None, threads)
+    };
     Ok(Partial {
         kind: PARTIAL_KIND.into(),
         format: PARTIAL_FORMAT,
@@ -237,19 +341,120 @@ pub fn run_shard(
         source: model.source.clone(),
         scenario_hash: hash,
         scenario_text: text.into(),
-        overrides: StoredOverrides {
-            horizon: overrides.horizon,
-            replications: overrides.replications,
-            seed: overrides.seed,
-        },
+        overrides: StoredOverrides::new(overrides),
         shard: shard.index,
         shards: shard.count,
         first_block: range.start,
         blocks: range.end - range.start,
         pieces,
         threads,
-        wall_seconds,
+        wall_seconds: start.elapsed().as_secs_f64(),
+        rounds,
     })
+}
+
+/// Whether `model` runs in rounds (a precision target, or the rare-event
+/// method asked for).
+fn is_precision(model: &Model) -> bool {
+    model.simulation.precision.is_some() || model.simulation.method == Method::RareEvent
+}
+
+/// Runs the pilot round, plans the run, and runs this shard's rounds.
+fn shard_rounds(
+    model: &Model,
+    shard: Shard,
+    pool: &rayon::ThreadPool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<RoundsPart, Error> {
+    let precision = model.simulation.precision.unwrap_or(DEFAULT_RARE_PRECISION);
+    let mut notes = Vec::new();
+    let (chosen, pilot) = choose(model, precision, pool, &mut notes)?;
+    let unplannable = |m: String| refuse(format!("{}: {m}", model.source));
+    let (plan, first_round, tallies) = match chosen {
+        Chosen::Plain(runner) => {
+            let runner = *runner;
+            let schedule = runner.schedule();
+            let pilot = pilot.unwrap_or_else(|| run(&runner, schedule, 0, pool));
+            let mut stopper = Stopper::new(&runner, schedule, precision);
+            stopper.push(&pilot);
+            let target = Target {
+                precision,
+                time_limit: None,
+            };
+            plain_guard(model, &stopper, target)?;
+            let plan =
+                Plan::after_pilot(schedule, stopper.projected_units()).map_err(unplannable)?;
+            let mine = plan.shard_rounds(shard.index, shard.count);
+            let tallies = mine
+                .clone()
+                .map(|r| {
+                    let t = if r == 0 {
+                        pilot.clone()
+                    } else {
+                        run(&runner, schedule, r, pool)
+                    };
+                    progress_round(progress, &schedule, r, &mine);
+                    t
+                })
+                .collect();
+            (plan, mine.start, RoundTallies::Plain(tallies))
+        }
+        Chosen::Rare(rare) => {
+            let schedule = Schedule {
+                pilot: rare.pilot_units(),
+                cap: model.simulation.rare_cap,
+            };
+            let pilot = run(&rare, schedule, 0, pool);
+            let mut stopper = Stopper::new(&rare, schedule, precision);
+            stopper.push(&pilot);
+            let plan =
+                Plan::after_pilot(schedule, stopper.projected_units()).map_err(unplannable)?;
+            let mine = plan.shard_rounds(shard.index, shard.count);
+            let tallies = mine
+                .clone()
+                .map(|r| {
+                    let t = if r == 0 {
+                        pilot.clone()
+                    } else {
+                        run(&rare, schedule, r, pool)
+                    };
+                    progress_round(progress, &schedule, r, &mine);
+                    t
+                })
+                .collect();
+            (plan, mine.start, RoundTallies::RareEvent(tallies))
+        }
+    };
+    Ok(RoundsPart {
+        plan,
+        first_round,
+        tallies,
+        notes,
+    })
+}
+
+fn run<R: RoundRunner>(
+    runner: &R,
+    schedule: Schedule,
+    round: u64,
+    pool: &rayon::ThreadPool,
+) -> R::Tally {
+    let units = schedule.units(round);
+    runner.run_round(round, units.end - units.start, pool)
+}
+
+fn progress_round(
+    progress: &mut dyn FnMut(Progress),
+    schedule: &Schedule,
+    round: u64,
+    mine: &std::ops::Range<u64>,
+) {
+    let first = schedule.units(mine.start).start;
+    progress(Progress {
+        done: schedule.units(round).end - first,
+        total: schedule.units(mine.end.max(1) - 1).end - first,
+        events: 0,
+    });
 }
 
 fn refuse(message: String) -> Error {
@@ -289,23 +494,19 @@ pub fn read_part(path: &Path) -> Result<Partial, Error> {
     serde_json::from_str(&text).map_err(syntax)
 }
 
-/// Merges the parts of a sharded run into the outcome of the whole run and
-/// its model.
+/// Merges the parts of a sharded run into the model and the report of the
+/// whole run.
 ///
 /// # Errors
 /// [`Error::Usage`] (exit 2) when parts are missing, duplicated, or come
 /// from another scenario, seed, size, shard count or version, or when a
 /// piece of statistics is inconsistent or fails its checksum.
-pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<(Model, Outcome), Error> {
+pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<(Model, Report), Error> {
     let Some((first_path, first)) = parts.first() else {
         return Err(refuse("nothing to merge: give the part files".into()));
     };
-    let overrides = Overrides {
-        horizon: first.overrides.horizon,
-        replications: first.overrides.replications,
-        seed: first.overrides.seed,
-        shards: Some(first.shards),
-    };
+    let mut overrides = first.overrides.overrides()?;
+    overrides.shards = Some(first.shards);
     let model = load_str(&first.scenario_text, Path::new(&first.source), &overrides)?;
     if scenario_hash(&model) != first.scenario_hash || model.name != first.scenario {
         return Err(refuse(format!(
@@ -316,6 +517,13 @@ pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<(Model, Outcome), Error> 
         )));
     }
     let by_index = index_parts(&parts)?;
+    let analysis = crate::analytic::analyze(&model);
+    if first.rounds.is_some() {
+        let threads = by_index.values().map(|(_, p)| p.threads).max().unwrap_or(0);
+        let wall_seconds = by_index.values().map(|(_, p)| p.wall_seconds).sum();
+        let report = merge_rounds(&model, &by_index, threads, wall_seconds, &analysis)?;
+        return Ok((model, report));
+    }
     let check = Checker::new(&model, &first.scenario_hash);
     let mut pieces: Vec<&Piece> = Vec::new();
     let (mut threads, mut wall_seconds) = (0, 0.0);
@@ -330,14 +538,13 @@ pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<(Model, Outcome), Error> 
         .down_values
         .reserve_exact(model.simulation.replications as usize);
     fold(&model, &pieces, &mut tally);
-    Ok((
-        model,
-        Outcome {
-            tally,
-            threads,
-            wall_seconds,
-        },
-    ))
+    let outcome = Outcome {
+        tally,
+        threads,
+        wall_seconds,
+    };
+    let report = Report::new(&model, outcome, &analysis);
+    Ok((model, report))
 }
 
 /// The parts by shard index, refusing parts of different runs, duplicates
@@ -673,6 +880,98 @@ fn moments_of(values: &[f64], first: u64, model: &Model) -> Moments {
         at += take;
     }
     all
+}
+
+/// Folds the rounds of a precision run's parts in index order with the
+/// stopping rule of a whole run.
+fn merge_rounds(
+    model: &Model,
+    by_index: &BTreeMap<u64, (&PathBuf, &Partial)>,
+    threads: usize,
+    wall_seconds: f64,
+    analysis: &crate::analytic::Analysis,
+) -> Result<Report, Error> {
+    let (first_path, first) = by_index
+        .values()
+        .next()
+        .copied()
+        .ok_or_else(|| refuse("nothing to merge".into()))?;
+    let Some(head) = &first.rounds else {
+        return Err(refuse(format!(
+            "{}: not a part of a precision run",
+            first_path.display()
+        )));
+    };
+    let mut parts = Vec::new();
+    for (index, (path, part)) in by_index {
+        let Some(rounds) = &part.rounds else {
+            return Err(refuse(format!(
+                "{}: not a part of a precision run, unlike {}",
+                path.display(),
+                first_path.display()
+            )));
+        };
+        let expected = head.plan.shard_rounds(*index, first.shards);
+        if rounds.plan != head.plan
+            || rounds.tallies.method() != head.tallies.method()
+            || rounds.first_round != expected.start
+            || rounds.tallies.len() as u64 != expected.end - expected.start
+        {
+            return Err(refuse(format!(
+                "{}: its rounds do not match shard {index} of {} of the run planned in {}",
+                path.display(),
+                first.shards,
+                first_path.display()
+            )));
+        }
+        parts.push(&rounds.tallies);
+    }
+    let precision = model.simulation.precision.unwrap_or(DEFAULT_RARE_PRECISION);
+    let mut report = match &head.tallies {
+        RoundTallies::Plain(_) => {
+            let runner = PlainRounds::new(model, model.simulation.cap);
+            let mut stopper = Stopper::new(&runner, head.plan.schedule, precision);
+            let all = parts.iter().flat_map(|t| match t {
+                RoundTallies::Plain(v) => v.as_slice(),
+                RoundTallies::RareEvent(_) => &[],
+            });
+            let why = fold_rounds(&mut stopper, all);
+            plain_report(model, stopper, why, threads, wall_seconds, analysis)
+        }
+        RoundTallies::RareEvent(_) => {
+            let rare = RareEvent::new(model)
+                .map_err(|m| refuse(format!("{}: {m}", first_path.display())))?;
+            let mut stopper = Stopper::new(&rare, head.plan.schedule, precision);
+            let all = parts.iter().flat_map(|t| match t {
+                RoundTallies::RareEvent(v) => v.as_slice(),
+                RoundTallies::Plain(_) => &[],
+            });
+            let why = fold_rounds(&mut stopper, all);
+            rare_report(model, &stopper, why, threads, wall_seconds, analysis)
+        }
+    };
+    report
+        .simulation
+        .notes
+        .splice(0..0, head.notes.iter().cloned());
+    Ok(report)
+}
+
+/// Folds rounds in order until the stopping rule holds; the end of the
+/// plan stops the run too (as a cap would).
+fn fold_rounds<'a, R: RoundRunner>(
+    stopper: &mut Stopper<'_, R>,
+    rounds: impl Iterator<Item = &'a R::Tally>,
+) -> StoppedBy
+where
+    R::Tally: 'a,
+{
+    for t in rounds {
+        if let Some(why) = stopper.push(t) {
+            return why;
+        }
+    }
+    StoppedBy::Replications
 }
 
 #[cfg(test)]

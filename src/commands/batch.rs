@@ -10,8 +10,8 @@ use availsim::scale::scenario_hash;
 use availsim::{Error, Model, Report};
 
 use super::{
-    check_verdicts, load_all, print_json, simulate, table_header, table_row, unique_names,
-    write_outputs,
+    check_verdicts, load_all, print_json, simulate, table_header, table_row,
+    time_limit_needs_rounds, unique_names, write_outputs,
 };
 use crate::cli::{BatchArgs, Format};
 
@@ -22,7 +22,7 @@ pub fn batch(args: &BatchArgs) -> Result<()> {
     let models = load_all(&files, &common.sim)?;
     unique_names(&models)?;
     no_batch_output_names(&models)?;
-    let threads = common.threads.map_or(0, usize::from);
+    time_limit_needs_rounds(&models, common)?;
     let mut reports = Vec::new();
     let mut skipped = 0;
     for model in &models {
@@ -34,7 +34,7 @@ pub fn batch(args: &BatchArgs) -> Result<()> {
                 continue;
             }
         }
-        let report = simulate(model, threads, common.quiet)?;
+        let report = simulate(model, common)?;
         write_outputs(&report, &dir, !common.no_plots)?;
         reports.push(report);
     }

@@ -35,6 +35,17 @@ fn describe(m: &Model) -> String {
         s.seed,
         s.transient_points
     );
+    if let Some(p) = s.precision {
+        let cap = s.cap.map_or("no cap on replications".to_string(), |c| {
+            format!("at most {c} replications")
+        });
+        let _ = writeln!(
+            o,
+            "  precision target: 95% CI of the unavailability within ±{}, method {}, {cap}",
+            availsim::driver::percent(p),
+            s.method.name()
+        );
+    }
     let _ = writeln!(o, "\ncomponents ({} instances):", m.instances.len());
     for c in &m.components {
         let inst = &m.instances[c.first];

@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use availsim::driver::RunOptions;
 use availsim::report::{plot::draw_all, summary_csv, text, write_atomic};
 use availsim::scenario::{load_file, Overrides};
 use availsim::sim::Progress;
-use availsim::{Error, Model, Report};
+use availsim::{Error, Method, Model, Report};
 
 use crate::cli::{Common, Format, SimArgs};
 
@@ -26,6 +27,9 @@ pub fn overrides(sim: &SimArgs) -> Overrides {
         replications: sim.replications,
         seed: sim.seed,
         shards: None,
+        precision: sim.precision,
+        method: sim.method,
+        max_replications: sim.max_replications,
     }
 }
 
@@ -69,6 +73,27 @@ pub fn unique_names(models: &[Model]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses `--time-limit` for scenarios that do not run in rounds (no
+/// precision target): they run their replications, as without the limit.
+pub fn time_limit_needs_rounds(models: &[Model], common: &Common) -> Result<()> {
+    if common.time_limit.is_none() {
+        return Ok(());
+    }
+    let fixed: Vec<&str> = models
+        .iter()
+        .filter(|m| m.simulation.precision.is_none() && m.simulation.method != Method::RareEvent)
+        .map(|m| m.source.as_str())
+        .collect();
+    if fixed.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "--time-limit stops runs that proceed in rounds to a precision target, and {} has none: add --precision R (e.g. --precision 10%)",
+        fixed.join(", ")
+    ))
+    .into())
+}
+
 /// A progress bar on a terminal (replications, events/s, ETA); hidden when
 /// stderr is not a terminal or with --quiet. Returns the bar and the
 /// callback that feeds it.
@@ -98,13 +123,18 @@ pub fn feed(bar: &ProgressBar) -> impl FnMut(Progress) + '_ {
     }
 }
 
-/// Simulates `model` with a progress bar and builds its report.
-pub fn simulate(model: &Model, threads: usize, quiet: bool) -> Result<Report> {
+/// Simulates `model` with a progress bar and builds its report: a fixed
+/// number of replications, or rounds to a precision target.
+pub fn simulate(model: &Model, common: &Common) -> Result<Report> {
     let analysis = availsim::analytic::analyze(model);
-    let bar = progress_bar(&model.name, model.simulation.replications, quiet);
-    let outcome = availsim::sim::simulate(model, threads, &mut feed(&bar))?;
+    let bar = progress_bar(&model.name, model.simulation.replications, common.quiet);
+    let options = RunOptions {
+        threads: common.threads.map_or(0, usize::from),
+        time_limit: common.time_limit,
+    };
+    let report = availsim::driver::run(model, options, &analysis, &mut feed(&bar))?;
     bar.finish_and_clear();
-    Ok(Report::new(model, outcome, &analysis))
+    Ok(report)
 }
 
 /// Writes a run's outputs into `dir`: summary.csv, the plots, and last

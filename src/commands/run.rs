@@ -10,7 +10,7 @@ use availsim::{Error, Model, Report};
 
 use super::{
     check_verdicts, feed, load_all_with, overrides, print_json, print_report, progress_bar,
-    simulate, unique_names, write_outputs,
+    simulate, time_limit_needs_rounds, unique_names, write_outputs,
 };
 use crate::cli::{MergeArgs, PlotArgs, RunArgs};
 
@@ -22,8 +22,15 @@ pub fn run(args: &RunArgs) -> Result<()> {
     o.shards = shard.map(|s| s.count);
     let models = load_all_with(&args.files, &o)?;
     unique_names(&models)?;
+    time_limit_needs_rounds(&models, common)?;
     let threads = common.threads.map_or(0, usize::from);
     if let Some(shard) = shard {
+        if common.time_limit.is_some() {
+            return Err(Error::Usage(
+                "--time-limit cannot be combined with --shard or --shards: every shard must run its planned rounds for the merge to give the whole run's result".into(),
+            )
+            .into());
+        }
         for model in &models {
             write_shard(model, shard, threads, args)?;
         }
@@ -31,7 +38,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     }
     let mut reports = Vec::new();
     for model in &models {
-        let report = simulate(model, threads, common.quiet)?;
+        let report = simulate(model, common)?;
         let path = write_outputs(&report, &common.out.join(&model.name), !common.no_plots)?;
         print_report(&report, &model.source, &path, common);
         reports.push(report);
@@ -73,9 +80,20 @@ fn write_shard(model: &Model, shard: Shard, threads: usize, args: &RunArgs) -> R
         .join(format!("part-{}-of-{}.json", shard.index, shard.count));
     write_atomic(&path, serde_json::to_string(&part)?.as_bytes())?;
     if !common.quiet {
-        let reps = part.replications();
+        let work = match &part.rounds {
+            Some(r) => format!(
+                "rounds {}..{} of {} planned",
+                r.first_round,
+                r.first_round + r.tallies.len() as u64,
+                r.plan.rounds
+            ),
+            None => {
+                let reps = part.replications();
+                format!("{reps} replications")
+            }
+        };
         println!(
-            "{}: shard {} of {}, {reps} replications, written to {}",
+            "{}: shard {} of {}, {work}, written to {}",
             model.name,
             shard.index,
             shard.count,
@@ -97,9 +115,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     for path in &args.parts {
         parts.push((path.clone(), read_part(path)?));
     }
-    let (model, outcome) = merge_parts(parts)?;
-    let analysis = availsim::analytic::analyze(&model);
-    let report = Report::new(&model, outcome, &analysis);
+    let (model, report) = merge_parts(parts)?;
     write_atomic(
         &dir.join("summary.csv"),
         &availsim::report::summary_csv(&[&report]),

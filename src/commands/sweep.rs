@@ -24,6 +24,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let o = overrides(&common.sim);
     refuse_double_setting(&path, &o)?;
     let base = load_file(&args.file, &o)?;
+    super::time_limit_needs_rounds(std::slice::from_ref(&base), common)?;
     let text = std::fs::read_to_string(&args.file).map_err(|cause| Error::Read {
         file: args.file.clone(),
         cause,
@@ -47,7 +48,6 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         })?;
         models.push((v, model));
     }
-    let threads = common.threads.map_or(0, usize::from);
     let folder = format!(
         "sweep-{}",
         path.chars()
@@ -61,7 +61,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let dir = common.out.join(&base.name).join(folder);
     let mut points = Vec::new();
     for (v, model) in &models {
-        let report = simulate(model, threads, common.quiet)?;
+        let report = simulate(model, common)?;
         let point_dir = dir.join(label(v).replace(['/', '\\'], "_"));
         write_atomic(&point_dir.join("report.json"), report.to_json().as_bytes())?;
         points.push(Point {

@@ -79,6 +79,57 @@ pub struct Simulation {
     pub transient_points: usize,
     /// Which engine runs the replications (not part of the scenario format).
     pub engine: Engine,
+    /// Target relative half-width of the 95% interval of the unavailability
+    /// (SPEC §7), in (0, 1); `None`: a fixed number of replications.
+    pub precision: Option<f64>,
+    /// How the unavailability is estimated.
+    pub method: Method,
+    /// `replications` when the user gave it (scenario or command line): the
+    /// cap on the work of a plain precision run.
+    pub cap: Option<u64>,
+    /// `--max-replications`: the cap on the cycles or trials of a
+    /// rare-event run (a scenario's replication count, sized for plain
+    /// runs, does not cap those).
+    pub rare_cap: Option<u64>,
+}
+
+/// How a run estimates the unavailability (`simulation.method`, SPEC §7).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Method {
+    /// Plain replications.
+    Plain,
+    /// The rare-event estimator.
+    RareEvent,
+    /// Rare-event when a pilot round shows a plain run would not reach the
+    /// precision, plain otherwise.
+    #[default]
+    Auto,
+}
+
+impl Method {
+    /// The method as written in scenarios and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Plain => "plain",
+            Method::RareEvent => "rare-event",
+            Method::Auto => "auto",
+        }
+    }
+
+    /// Parses `plain`, `rare-event` or `auto`.
+    ///
+    /// # Errors
+    /// A message naming the accepted values.
+    pub fn parse(text: &str) -> Result<Method, String> {
+        match text {
+            "plain" => Ok(Method::Plain),
+            "rare-event" => Ok(Method::RareEvent),
+            "auto" => Ok(Method::Auto),
+            _ => Err(format!(
+                "unknown method \"{text}\": use plain, rare-event or auto"
+            )),
+        }
+    }
 }
 
 /// The simulation engine.

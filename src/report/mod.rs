@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::analytic::{verdict, Analysis};
 use crate::error::Error;
 use crate::model::{Model, ObjectiveDef};
+use crate::precision::{RoundPoint, RoundRunner, Stopper};
+use crate::rare::RareEvent;
 use crate::scenario::HOURS_PER_YEAR;
 use crate::sim::{ObjectiveTally, Outcome, NINES_BINS_PER_UNIT};
 use crate::stats::quantile;
@@ -34,16 +36,17 @@ pub struct Report {
     pub downtime_hours_per_year: Downtime,
     /// Outages.
     pub outages: Outages,
-    /// Time to first system failure from all up.
-    pub first_failure: FirstFailure,
+    /// Time to first system failure from all up; null for rare-event runs.
+    pub first_failure: Option<FirstFailure>,
     /// Request success (balancers); null without balancers.
     pub requests: Option<Requests>,
-    /// Objectives met.
-    pub objectives: Vec<Objective>,
-    /// Per instance availability and down-time share.
-    pub components: Vec<ComponentStat>,
-    /// The A(t) grid.
-    pub transient: Transient,
+    /// Objectives met; null for rare-event runs.
+    pub objectives: Option<Vec<Objective>>,
+    /// Per instance availability and down-time share; null for rare-event
+    /// runs.
+    pub components: Option<Vec<ComponentStat>>,
+    /// The A(t) grid; null for rare-event runs.
+    pub transient: Option<Transient>,
     /// The analytic cross-check.
     pub analytic: Analytic,
     /// The running estimate against replications.
@@ -75,6 +78,35 @@ pub struct SimulationInfo {
     /// "event queue".
     #[serde(default)]
     pub engine: String,
+    /// How the unavailability was estimated: `plain`,
+    /// `importance-sampling` or `splitting` (SPEC §7).
+    #[serde(default = "plain")]
+    pub method: String,
+    /// Why the run stopped: `replications`, `precision` or `time-limit`.
+    #[serde(default = "replications")]
+    pub stopped_by: String,
+    /// The precision target (relative half-width of the 95% interval of
+    /// the unavailability), if the run had one.
+    #[serde(default)]
+    pub precision: Option<f64>,
+    /// Rounds run by a precision run.
+    #[serde(default)]
+    pub rounds: Option<u64>,
+    /// Diagnostics of a rare-event run; null for plain runs.
+    #[serde(default)]
+    pub diagnostics: Option<crate::rare::Diagnostics>,
+    /// What the reader must know about how the run went (the method chosen
+    /// and why, a time limit that made the result depend on machine speed).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+fn plain() -> String {
+    "plain".into()
+}
+
+fn replications() -> String {
+    "replications".into()
 }
 
 /// Availability: mean of the per-replication up fraction.
@@ -97,16 +129,17 @@ pub struct Downtime {
     pub mean: f64,
     /// 95% confidence interval of the mean.
     pub ci95: [f64; 2],
-    /// Median replication.
-    pub p50: f64,
+    /// Median replication (null for rare-event runs, as the other
+    /// percentiles and the histogram: they are not estimated).
+    pub p50: Option<f64>,
     /// 90th percentile.
-    pub p90: f64,
+    pub p90: Option<f64>,
     /// 99th percentile.
-    pub p99: f64,
+    pub p99: Option<f64>,
     /// 95th percentile (marked in the downtime plot).
-    pub p95: f64,
+    pub p95: Option<f64>,
     /// Replications by down time per year, for the downtime plot.
-    pub histogram: Histogram,
+    pub histogram: Option<Histogram>,
 }
 
 /// Counts of values in equal bins; values beyond the last edge are counted
@@ -138,8 +171,9 @@ pub struct Convergence {
 /// Outages overlapping the window.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Outages {
-    /// Mean number per year.
-    pub per_year: f64,
+    /// Mean number per year (null only when a rare-event run cannot
+    /// estimate it).
+    pub per_year: Option<f64>,
     /// Mean duration (clipped to the window); null without outages.
     pub mean_duration_hours: Option<f64>,
 }
@@ -312,13 +346,6 @@ impl Report {
         let [d_lo, d_hi] = d.ci(0.95);
         let mean = 1.0 - d.mean;
         let per_year = |x: f64| x * HOURS_PER_YEAR;
-        let share = |h: f64| {
-            if t.system_down_hours > 0.0 {
-                h / t.system_down_hours
-            } else {
-                0.0
-            }
-        };
         Report {
             scenario: model.name.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -333,6 +360,12 @@ impl Report {
                 wall_seconds,
                 events_per_second: t.events as f64 / wall_seconds.max(1e-9),
                 engine: crate::sim::Program::new(model).engine().to_string(),
+                method: plain(),
+                stopped_by: replications(),
+                precision: None,
+                rounds: None,
+                diagnostics: None,
+                notes: Vec::new(),
             },
             availability: Availability {
                 mean,
@@ -343,22 +376,22 @@ impl Report {
             downtime_hours_per_year: Downtime {
                 mean: per_year(d.mean),
                 ci95: [per_year(d_lo.max(0.0)), per_year(d_hi.min(1.0))],
-                p50: per_year(quantile(&sorted, 0.5)),
-                p90: per_year(quantile(&sorted, 0.9)),
-                p99: per_year(quantile(&sorted, 0.99)),
-                p95: per_year(quantile(&sorted, 0.95)),
-                histogram: histogram(&sorted, per_year),
+                p50: Some(per_year(quantile(&sorted, 0.5))),
+                p90: Some(per_year(quantile(&sorted, 0.9))),
+                p99: Some(per_year(quantile(&sorted, 0.99))),
+                p95: Some(per_year(quantile(&sorted, 0.95))),
+                histogram: Some(histogram(&sorted, per_year)),
             },
             outages: Outages {
-                per_year: t.outages as f64 / (reps as f64 * years),
+                per_year: Some(t.outages as f64 / (reps as f64 * years)),
                 mean_duration_hours: (t.outages > 0)
                     .then(|| t.system_down_hours / t.outages as f64),
             },
-            first_failure: FirstFailure {
+            first_failure: Some(FirstFailure {
                 mttff_hours: (t.first_failures > 0)
                     .then(|| t.first_failure_exposure / t.first_failures as f64),
                 censored_fraction: (reps - t.first_failures) as f64 / reps as f64,
-            },
+            }),
             requests: (t.requests.n > 0).then(|| {
                 let [lo, hi] = t.requests.ci(0.95);
                 Requests {
@@ -366,34 +399,101 @@ impl Report {
                     ci95: [lo.clamp(0.0, 1.0), hi.clamp(0.0, 1.0)],
                 }
             }),
-            objectives: model
-                .objectives
-                .iter()
-                .zip(&t.objectives)
-                .map(|(o, ot)| objective(o, ot))
-                .collect(),
-            components: model
-                .instances
-                .iter()
-                .map(|i| &i.name)
-                .chain(model.common_causes.iter().map(|c| &c.name))
-                .enumerate()
-                .map(|(i, name)| ComponentStat {
-                    name: name.clone(),
-                    availability: 1.0 - t.instance_down_hours[i] / (reps as f64 * window),
-                    downtime_share: share(t.instance_share_hours[i]),
-                })
-                .collect(),
-            transient: Transient {
+            objectives: Some(
+                model
+                    .objectives
+                    .iter()
+                    .zip(&t.objectives)
+                    .map(|(o, ot)| objective(o, ot))
+                    .collect(),
+            ),
+            components: Some(components(model, t, reps)),
+            transient: Some(Transient {
                 time_hours: sim.grid(),
                 availability: t
                     .transient_up
                     .iter()
                     .map(|&u| u as f64 / reps as f64)
                     .collect(),
-            },
+            }),
             analytic: Analytic::new(analysis, mean, d.std_error(), reps),
             convergence,
+        }
+    }
+
+    /// The report of a rare-event run: the steady-state unavailability
+    /// with its interval, outage frequency and mean duration, the running
+    /// estimate per round and the diagnostics; figures the method does not
+    /// estimate (A(t), per-year distributions, objectives, first failure,
+    /// components, requests) are null.
+    pub fn rare(
+        model: &Model,
+        rare: &RareEvent,
+        stopper: &Stopper<'_, RareEvent>,
+        threads: usize,
+        wall_seconds: f64,
+        analysis: &Analysis,
+    ) -> Report {
+        let e = stopper.runner().estimate(&stopper.tally);
+        let [lo, hi] = e.ci95;
+        let std_error = (hi - lo) / (2.0 * crate::stats::normal_quantile(0.975));
+        let outages = rare.outages(&stopper.tally);
+        let units = stopper.units();
+        let events = rare.events(&stopper.tally).unwrap_or(0);
+        let sim = &model.simulation;
+        // The estimate is of the long run: compare it with the steady state,
+        // not with the expected availability over the horizon.
+        let steady = Analysis {
+            interval: None,
+            ..analysis.clone()
+        };
+        Report {
+            scenario: model.name.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario_hash: crate::scale::scenario_hash(model),
+            simulation: SimulationInfo {
+                replications: units,
+                horizon_hours: sim.horizon,
+                warmup_hours: sim.warmup,
+                seed: sim.seed,
+                threads,
+                events,
+                wall_seconds,
+                events_per_second: events as f64 / wall_seconds.max(1e-9),
+                engine: "rare-event".into(),
+                method: rare.method_name().into(),
+                stopped_by: replications(),
+                precision: None,
+                rounds: Some(stopper.rounds),
+                diagnostics: Some(rare.diagnostics(&stopper.tally)),
+                notes: Vec::new(),
+            },
+            availability: Availability {
+                mean: 1.0 - e.mean,
+                std_error,
+                ci95: [(1.0 - hi).clamp(0.0, 1.0), (1.0 - lo).clamp(0.0, 1.0)],
+                nines: (e.mean > 0.0).then(|| -e.mean.log10()),
+            },
+            downtime_hours_per_year: Downtime {
+                mean: e.mean * HOURS_PER_YEAR,
+                ci95: [lo * HOURS_PER_YEAR, hi * HOURS_PER_YEAR],
+                p50: None,
+                p90: None,
+                p99: None,
+                p95: None,
+                histogram: None,
+            },
+            outages: Outages {
+                per_year: outages.per_year,
+                mean_duration_hours: outages.mean_duration_hours,
+            },
+            first_failure: None,
+            requests: None,
+            objectives: None,
+            components: None,
+            transient: None,
+            analytic: Analytic::new(&steady, 1.0 - e.mean, std_error, units),
+            convergence: rounds_convergence(&stopper.history),
         }
     }
 
@@ -403,6 +503,46 @@ impl Report {
         s.push('\n');
         s
     }
+}
+
+/// The running estimate after each round of a precision run.
+fn rounds_convergence(history: &[RoundPoint]) -> Convergence {
+    Convergence {
+        replications: history.iter().map(|p| p.units).collect(),
+        mean: history.iter().map(|p| 1.0 - p.mean).collect(),
+        ci95_low: history
+            .iter()
+            .map(|p| (1.0 - p.ci95[1]).clamp(0.0, 1.0))
+            .collect(),
+        ci95_high: history
+            .iter()
+            .map(|p| (1.0 - p.ci95[0]).clamp(0.0, 1.0))
+            .collect(),
+    }
+}
+
+/// Per instance (and common cause): availability and down-time share.
+fn components(model: &Model, t: &crate::sim::Tally, reps: u64) -> Vec<ComponentStat> {
+    let window = model.simulation.window();
+    let share = |h: f64| {
+        if t.system_down_hours > 0.0 {
+            h / t.system_down_hours
+        } else {
+            0.0
+        }
+    };
+    model
+        .instances
+        .iter()
+        .map(|i| &i.name)
+        .chain(model.common_causes.iter().map(|c| &c.name))
+        .enumerate()
+        .map(|(i, name)| ComponentStat {
+            name: name.clone(),
+            availability: 1.0 - t.instance_down_hours[i] / (reps as f64 * window),
+            downtime_share: share(t.instance_share_hours[i]),
+        })
+        .collect()
 }
 
 /// 40 equal bins from 0 to the 99.9th percentile of `sorted` (scaled by
@@ -502,7 +642,7 @@ fn objective(o: &ObjectiveDef, t: &ObjectiveTally) -> Objective {
 
 /// Columns of `summary.csv`, in order; stable across versions (new columns
 /// are only ever appended).
-pub const CSV_COLUMNS: [&str; 27] = [
+pub const CSV_COLUMNS: [&str; 29] = [
     "scenario",
     "replications",
     "horizon_hours",
@@ -530,6 +670,8 @@ pub const CSV_COLUMNS: [&str; 27] = [
     "analytic_mttf_hours",
     "verdict",
     "z",
+    "method",
+    "stopped_by",
 ];
 
 impl Report {
@@ -551,16 +693,17 @@ impl Report {
             num(self.availability.ci95[1]),
             opt(self.availability.nines),
             num(self.downtime_hours_per_year.mean),
-            num(self.downtime_hours_per_year.p50),
-            num(self.downtime_hours_per_year.p90),
-            num(self.downtime_hours_per_year.p99),
-            num(self.outages.per_year),
+            opt(self.downtime_hours_per_year.p50),
+            opt(self.downtime_hours_per_year.p90),
+            opt(self.downtime_hours_per_year.p99),
+            opt(self.outages.per_year),
             opt(self.outages.mean_duration_hours),
-            opt(self.first_failure.mttff_hours),
-            num(self.first_failure.censored_fraction),
+            opt(self.first_failure.as_ref().and_then(|f| f.mttff_hours)),
+            opt(self.first_failure.as_ref().map(|f| f.censored_fraction)),
             opt(self.requests.as_ref().map(|r| r.success_ratio)),
             self.objectives
                 .iter()
+                .flatten()
                 .map(|o| o.met_fraction.to_string())
                 .collect::<Vec<_>>()
                 .join(";"),
@@ -571,6 +714,8 @@ impl Report {
             opt(a.mttf_hours),
             a.verdict.clone().unwrap_or_default(),
             opt(a.z),
+            self.simulation.method.clone(),
+            self.simulation.stopped_by.clone(),
         ]
     }
 }

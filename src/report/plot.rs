@@ -50,7 +50,7 @@ fn err<E: std::fmt::Debug>(e: E) -> String {
 /// drawn.
 pub fn draw_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let mut written = Vec::new();
-    for name in PLOTS {
+    for name in PLOTS.into_iter().filter(|name| has_data(name, report)) {
         written.extend(write_plot(
             dir,
             name,
@@ -59,6 +59,17 @@ pub fn draw_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, Error> {
         )?);
     }
     Ok(written)
+}
+
+/// Whether `report` has what plot `name` shows (rare-event runs estimate
+/// neither A(t), nor the per-year distribution, nor components).
+fn has_data(name: &str, r: &Report) -> bool {
+    match name {
+        "availability" => r.transient.is_some(),
+        "downtime" => r.downtime_hours_per_year.histogram.is_some(),
+        "components" => r.components.is_some(),
+        _ => true,
+    }
 }
 
 /// Draws one plot as `dir/NAME.png` and `dir/NAME.svg`, each written
@@ -168,7 +179,9 @@ fn decade_above(x: f64) -> f64 {
 fn availability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
     let (div, unit) = time_unit(r.simulation.horizon_hours);
     let n = r.simulation.replications as f64;
-    let tr = &r.transient;
+    let Some(tr) = &r.transient else {
+        return Ok(());
+    };
     let points: Vec<(f64, f64, f64, f64)> = tr
         .time_hours
         .iter()
@@ -336,10 +349,12 @@ fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
 
 fn downtime<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
     let d = &r.downtime_hours_per_year;
-    let h = &d.histogram;
+    let (Some(h), Some(p95)) = (&d.histogram, d.p95) else {
+        return Ok(());
+    };
     let top_edge = h.edges.last().copied().unwrap_or(1.0);
     let (div, unit) = duration_unit(top_edge);
-    let x1 = (top_edge / div).max(d.p95 / div).max(d.mean / div) * 1.02;
+    let x1 = (top_edge / div).max(p95 / div).max(d.mean / div) * 1.02;
     let y1 = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
     let caption = format!(
         "Down time per year across {} replications — {}",
@@ -383,8 +398,8 @@ fn downtime<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
             RED_LINE,
         ),
         (
-            d.p95,
-            format!("95th percentile {}", super::text::human_hours(d.p95)),
+            p95,
+            format!("95th percentile {}", super::text::human_hours(p95)),
             ORANGE,
         ),
     ] {
@@ -460,7 +475,11 @@ fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) ->
     };
     chart
         .configure_mesh()
-        .x_desc("replications (log scale)")
+        .x_desc(if r.simulation.method == "plain" {
+            "replications (log scale)"
+        } else {
+            "cycles or trials, one point per round (log scale)"
+        })
         .y_desc(y_desc)
         .label_style((FONT, 16))
         .axis_desc_style((FONT, 20))
@@ -511,8 +530,10 @@ fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) ->
 }
 
 fn components<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
-    let mut rows: Vec<(&str, f64)> = r
-        .components
+    let Some(all) = &r.components else {
+        return Ok(());
+    };
+    let mut rows: Vec<(&str, f64)> = all
         .iter()
         .map(|c| (c.name.as_str(), 100.0 * c.downtime_share))
         .collect();
@@ -521,10 +542,10 @@ fn components<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> 
     let k = rows.len().max(1);
     let x1 = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(1.0) * 1.12;
     let widest = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(4);
-    let caption = if r.components.len() > 20 {
+    let caption = if all.len() > 20 {
         format!(
             "Share of system down time, top 20 of {} — {}",
-            r.components.len(),
+            all.len(),
             r.scenario
         )
     } else {

@@ -46,15 +46,27 @@ pub fn summary(r: &Report, source: &str) -> String {
     } else {
         String::new()
     };
-    let _ = writeln!(
-        o,
-        "  {} replications of {}{warmup}, seed {}, {} thread{}",
-        s.replications,
-        human_hours(s.horizon_hours),
-        s.seed,
+    let threads = format!(
+        "{} thread{}",
         s.threads,
         if s.threads == 1 { "" } else { "s" }
     );
+    if s.method == "plain" {
+        let _ = writeln!(
+            o,
+            "  {} replications of {}{warmup}, seed {}, {threads}",
+            s.replications,
+            human_hours(s.horizon_hours),
+            s.seed,
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "  {} cycles or trials of the rare-event method (long-run figures), seed {}, {threads}",
+            s.replications, s.seed,
+        );
+    }
+    method_lines(&mut o, r);
     let _ = writeln!(o);
     let nines = a
         .nines
@@ -73,14 +85,21 @@ pub fn summary(r: &Report, source: &str) -> String {
         &mut o,
         "down time per year",
         human_hours(d.mean),
-        format!(
-            "95% CI [{}, {}]   p50 {}   p90 {}   p99 {}",
-            human_hours(d.ci95[0]),
-            human_hours(d.ci95[1]),
-            human_hours(d.p50),
-            human_hours(d.p90),
-            human_hours(d.p99)
-        ),
+        match (d.p50, d.p90, d.p99) {
+            (Some(p50), Some(p90), Some(p99)) => format!(
+                "95% CI [{}, {}]   p50 {}   p90 {}   p99 {}",
+                human_hours(d.ci95[0]),
+                human_hours(d.ci95[1]),
+                human_hours(p50),
+                human_hours(p90),
+                human_hours(p99)
+            ),
+            _ => format!(
+                "95% CI [{}, {}]   long-run mean",
+                human_hours(d.ci95[0]),
+                human_hours(d.ci95[1]),
+            ),
+        },
     );
     let mean_outage = r
         .outages
@@ -91,19 +110,22 @@ pub fn summary(r: &Report, source: &str) -> String {
     row(
         &mut o,
         "outages per year",
-        significant(r.outages.per_year, 3),
+        r.outages
+            .per_year
+            .map_or("—".to_string(), |f| significant(f, 3)),
         mean_outage,
     );
-    let f = &r.first_failure;
-    row(
-        &mut o,
-        "time to first failure",
-        f.mttff_hours.map_or("none seen".to_string(), human_hours),
-        format!(
-            "{:.1}% of replications reached the horizon without one",
-            100.0 * f.censored_fraction
-        ),
-    );
+    if let Some(f) = &r.first_failure {
+        row(
+            &mut o,
+            "time to first failure",
+            f.mttff_hours.map_or("none seen".to_string(), human_hours),
+            format!(
+                "{:.1}% of replications reached the horizon without one",
+                100.0 * f.censored_fraction
+            ),
+        );
+    }
     if let Some(q) = &r.requests {
         row(
             &mut o,
@@ -115,7 +137,7 @@ pub fn summary(r: &Report, source: &str) -> String {
             ),
         );
     }
-    for ob in &r.objectives {
+    for ob in r.objectives.iter().flatten() {
         let w = &ob.window_availability;
         row(
             &mut o,
@@ -141,6 +163,40 @@ pub fn summary(r: &Report, source: &str) -> String {
         s.events, s.wall_seconds, s.events_per_second, s.engine
     );
     o
+}
+
+/// The method, why the run stopped, the diagnostics of a rare-event run
+/// and the notes (SPEC §7).
+fn method_lines(o: &mut String, r: &Report) {
+    let s = &r.simulation;
+    if let Some(p) = s.precision {
+        let _ = writeln!(
+            o,
+            "  method {}, stopped by {} after {} round{} (target: 95% CI of the unavailability within ±{}%)",
+            s.method,
+            s.stopped_by,
+            s.rounds.unwrap_or(0),
+            if s.rounds == Some(1) { "" } else { "s" },
+            significant(100.0 * p, 3)
+        );
+    } else if s.method != "plain" {
+        let _ = writeln!(o, "  method {}, stopped by {}", s.method, s.stopped_by);
+    }
+    if let Some(d) = &s.diagnostics {
+        let _ = writeln!(
+            o,
+            "  diagnostics: effective sample size {}, largest weight {:.2}% of the estimate, {:.2}% of cycles reached system failure",
+            significant(d.effective_sample_size, 3),
+            100.0 * d.max_weight_share,
+            100.0 * d.hit_fraction
+        );
+        for w in &d.warnings {
+            let _ = writeln!(o, "  warning: {w}");
+        }
+    }
+    for note in &s.notes {
+        let _ = writeln!(o, "  note: {note}");
+    }
 }
 
 fn analytic_rows(o: &mut String, r: &Report, dec: usize) {
@@ -219,6 +275,7 @@ fn top_contributors(o: &mut String, r: &Report) {
     let mut by_share: Vec<_> = r
         .components
         .iter()
+        .flatten()
         .filter(|c| c.downtime_share > 0.0)
         .collect();
     if by_share.is_empty() {

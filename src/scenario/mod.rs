@@ -18,11 +18,12 @@ use serde_json::Value;
 
 use crate::error::{Error, Issue};
 use crate::model::{
-    CommonCause, Component, Crew, Dist, Engine, Instance, Model, ObjectiveDef, Simulation,
+    CommonCause, Component, Crew, Dist, Engine, Instance, Method, Model, ObjectiveDef, Simulation,
 };
 pub use duration::{parse_duration, Duration, HOURS_PER_YEAR};
 use raw::{
-    DistKind, RawCommonCause, RawComponent, RawCrew, RawDist, RawFile, RawObjective, RawSimulation,
+    DistKind, RawCommonCause, RawComponent, RawCrew, RawDist, RawFile, RawObjective, RawPrecision,
+    RawSimulation,
 };
 
 /// Values given on the command line; they override the `simulation` block.
@@ -37,6 +38,12 @@ pub struct Overrides {
     /// `--shard I/N` or `--shards N`: the run is one of N shards, and the
     /// size guard judges one shard's work.
     pub shards: Option<u64>,
+    /// `--precision`, as a fraction.
+    pub precision: Option<f64>,
+    /// `--method`.
+    pub method: Option<Method>,
+    /// `--max-replications`: the cap of a precision run.
+    pub max_replications: Option<u64>,
 }
 
 /// Most instances a scenario may define.
@@ -44,11 +51,11 @@ pub const MAX_INSTANCES: u64 = 1_000_000;
 /// Most points of the A(t) grid.
 pub const MAX_TRANSIENT_POINTS: u64 = 100_000;
 /// Events per second per core assumed when refusing runs that cannot finish.
-const PLANNING_EVENTS_PER_SECOND: f64 = 2e7;
+pub(crate) const PLANNING_EVENTS_PER_SECOND: f64 = 2e7;
 /// Longest single-core run accepted, in seconds (30 days).
-const MAX_CPU_SECONDS: f64 = 30.0 * 86_400.0;
+pub(crate) const MAX_CPU_SECONDS: f64 = 30.0 * 86_400.0;
 /// Largest memory for per-replication results, in bytes.
-const MAX_RESULT_BYTES: f64 = 4.0 * 1024.0 * 1024.0 * 1024.0;
+pub(crate) const MAX_RESULT_BYTES: f64 = 4.0 * 1024.0 * 1024.0 * 1024.0;
 
 /// Reads and validates a scenario file.
 ///
@@ -361,7 +368,8 @@ impl Loader {
             );
             ok = false;
         }
-        let replications = o.replications.or(raw.replications).unwrap_or(1000);
+        let cap = o.max_replications.or(o.replications).or(raw.replications);
+        let replications = cap.unwrap_or(1000);
         if replications < 2 {
             self.push(
                 Issue::new(
@@ -382,6 +390,22 @@ impl Loader {
             ));
             ok = false;
         }
+        let precision = self.precision(raw.precision, o);
+        let method = match (o.method, raw.method) {
+            (Some(m), _) => Some(m),
+            (None, None) => Some(Method::Auto),
+            (None, Some(text)) => Method::parse(&text)
+                .map_err(|m| {
+                    self.push(
+                        Issue::new("simulation.method", m)
+                            .hint("\"auto\" (the default) picks rare-event estimation when a plain run would not reach the precision"),
+                    )
+                })
+                .ok(),
+        };
+        let (Ok(precision), Some(method)) = (precision, method) else {
+            return None;
+        };
         ok.then_some(Simulation {
             horizon,
             replications,
@@ -389,6 +413,28 @@ impl Loader {
             warmup,
             transient_points: points as usize,
             engine: Engine::Auto,
+            precision,
+            method,
+            cap,
+            rare_cap: o.max_replications,
+        })
+    }
+
+    /// The precision target: the command line's, else the scenario's.
+    fn precision(&mut self, raw: Option<RawPrecision>, o: &Overrides) -> Result<Option<f64>, ()> {
+        if o.precision.is_some() {
+            return Ok(o.precision);
+        }
+        let checked = match raw {
+            None => return Ok(None),
+            Some(RawPrecision::Fraction(r)) => crate::precision::check_precision(r),
+            Some(RawPrecision::Text(t)) => crate::precision::parse_precision(&t),
+        };
+        checked.map(Some).map_err(|m| {
+            self.push(
+                Issue::new("simulation.precision", m)
+                    .hint("write a fraction such as 0.1 or a percentage such as \"10%\""),
+            )
         })
     }
 
@@ -738,6 +784,11 @@ impl Loader {
     /// their memory is judged for the whole run.
     fn size(&mut self, model: &Model, shards: Option<u64>) {
         let sim = &model.simulation;
+        if sim.precision.is_some() {
+            // A precision run's size is judged from its pilot round: the
+            // replication count is a cap there, not the work.
+            return;
+        }
         let share = match shards {
             Some(n) if n > 1 && sim.replications > 0 => {
                 sim.replications.div_ceil(n) as f64 / sim.replications as f64
@@ -780,7 +831,7 @@ impl Loader {
     }
 }
 
-fn human_seconds(s: f64) -> String {
+pub(crate) fn human_seconds(s: f64) -> String {
     let days = s / 86_400.0;
     if days >= 365.0 {
         format!("{:.1} years", days / 365.0)

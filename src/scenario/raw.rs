@@ -44,6 +44,21 @@ pub struct RawSimulation {
     pub warmup: Option<Duration>,
     /// Points of the A(t) grid from warmup to horizon, both included (default 200).
     pub transient_points: Option<u64>,
+    /// Run until the 95% interval of the unavailability has this relative
+    /// half-width: a number in (0, 1) or a percentage such as "10%".
+    pub precision: Option<RawPrecision>,
+    /// How to estimate: "plain", "rare-event" or "auto" (default).
+    pub method: Option<String>,
+}
+
+/// A precision target as written: 0.1 or "10%".
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawPrecision {
+    /// A fraction in (0, 1).
+    Fraction(f64),
+    /// A fraction or a percentage, e.g. "10%".
+    Text(String),
 }
 
 /// One entry of `components`.

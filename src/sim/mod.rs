@@ -6,6 +6,7 @@ mod group;
 mod independent;
 mod program;
 mod queue;
+mod rounds;
 mod runner;
 mod standby;
 mod tally;
@@ -13,8 +14,10 @@ mod tally;
 pub use engine::Replication;
 pub use program::Program;
 pub use queue::EventQueue;
+pub use rounds::{PlainRounds, PlainTally};
 pub use runner::{
-    block_replications, chunk_count, empty_tally, replication_rng, run_block, shard_blocks,
-    simulate, simulate_blocks, simulate_chunks, Outcome, Progress, BLOCK, CHUNK,
+    block_replications, chunk_count, empty_tally, replication_rng, run_block, run_chunk,
+    shard_blocks, simulate, simulate_blocks, simulate_chunks, thread_pool, Outcome, Progress,
+    BLOCK, CHUNK,
 };
 pub use tally::{ObjectiveTally, Tally, NINES_BINS_PER_UNIT, NINES_MAX};

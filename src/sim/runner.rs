@@ -162,10 +162,7 @@ pub fn simulate_blocks(
     sink: &mut dyn FnMut(Range<u64>, Tally),
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(usize, f64), Error> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
+    let pool = thread_pool(threads)?;
     let program = Program::new(model);
     let sim = &model.simulation;
     let total = sim.replications;
@@ -207,6 +204,41 @@ pub fn simulate_blocks(
         c += 1;
     }
     Ok((pool.current_num_threads(), start.elapsed().as_secs_f64()))
+}
+
+/// Runs chunk `c` of a run of `total` replications on `pool`: its blocks
+/// in parallel, folded in block order.
+pub fn run_chunk(
+    program: &Program,
+    seed: u64,
+    c: u64,
+    total: u64,
+    pool: &rayon::ThreadPool,
+) -> Tally {
+    let blocks = total.div_ceil(BLOCK);
+    let (first, last) = (c * CHUNK, ((c + 1) * CHUNK).min(blocks));
+    let parts: Vec<Tally> = pool.install(|| {
+        (first..last)
+            .into_par_iter()
+            .map(|b| run_block(program, seed, b * BLOCK..((b + 1) * BLOCK).min(total)))
+            .collect()
+    });
+    let mut chunk = Tally::new(program.rows(), program.grid_points(), program.objectives());
+    for part in &parts {
+        chunk.merge(part);
+    }
+    chunk
+}
+
+/// A thread pool of `threads` threads (0: all cores).
+///
+/// # Errors
+/// [`Error::Usage`] when the pool cannot be built.
+pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))
 }
 
 /// Runs replications `reps` in order into a fresh tally.

@@ -6,6 +6,7 @@ mod constructs;
 mod determinism;
 mod exact;
 mod hardening;
+mod precision;
 mod reports;
 mod robustness;
 mod scale;

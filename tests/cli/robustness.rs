@@ -130,6 +130,8 @@ fn run_if_small(model: &availsim::Model) {
     );
     assert!(r
         .transient
+        .as_ref()
+        .unwrap()
         .availability
         .iter()
         .all(|a| (0.0..=1.0).contains(a)));
@@ -155,7 +157,7 @@ proptest! {
     fn mutated_scenarios_never_panic(which in 0usize..8, target in 0usize..150, new in json()) {
         let mut v = example_scenarios().swap_remove(which);
         replace_nth(&mut v, target, &new, &mut 0);
-        let overrides = Overrides { horizon: Some(200.0), replications: Some(3), seed: Some(1), shards: None };
+        let overrides = Overrides { horizon: Some(200.0), replications: Some(3), seed: Some(1), ..Overrides::default() };
         match load_str(&v.to_string(), Path::new("fuzz.json"), &overrides) {
             Ok(model) => run_if_small(&model),
             Err(e) => {

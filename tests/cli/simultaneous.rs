@@ -188,8 +188,8 @@ fn common_cause_result_does_not_depend_on_the_order_of_affects() {
         backward.availability.mean.to_bits()
     );
     assert_eq!(
-        forward.components[0].availability,
-        backward.components[0].availability
+        forward.components.as_ref().unwrap()[0].availability,
+        backward.components.as_ref().unwrap()[0].availability
     );
     // Independent simulator from SPEC (issue 11): A = 0.999299; the old
     // engine gave 0.998996 (a failover onto the unit going down).
