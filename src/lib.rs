@@ -24,6 +24,7 @@
 pub mod analytic;
 pub mod error;
 pub mod estimate;
+pub mod input;
 pub mod model;
 pub mod precision;
 pub mod report;

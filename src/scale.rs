@@ -202,10 +202,7 @@ fn refuse(message: String) -> Error {
 /// [`Error::Read`] or [`Error::Syntax`] when the file is not a partial
 /// report.
 pub fn read_part(path: &Path) -> Result<Partial, Error> {
-    let text = std::fs::read_to_string(path).map_err(|cause| Error::Read {
-        file: path.to_path_buf(),
-        cause,
-    })?;
+    let text = crate::input::read_text(path)?;
     let part: Partial = serde_json::from_str(&text).map_err(|e| Error::Syntax {
         file: path.to_path_buf(),
         line: e.line(),

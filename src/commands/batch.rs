@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use availsim::error::shown;
 use availsim::report::{summary_csv, write_atomic};
 use availsim::scale::scenario_hash;
 use availsim::{Error, Model, Report};
 
 use super::{
-    check_verdicts, load_all, print_json, simulate, table_header, table_row, unique_names,
+    check_verdicts, load_all, out, print_json, simulate, table_header, table_row, unique_names,
     write_outputs,
 };
 use crate::cli::{BatchArgs, Format};
@@ -21,7 +22,7 @@ pub fn batch(args: &BatchArgs) -> Result<()> {
     let files = discover(&args.inputs)?;
     let models = load_all(&files, &common.sim)?;
     unique_names(&models)?;
-    let threads = common.threads.map_or(0, usize::from);
+    let threads = super::threads(common);
     let mut reports = Vec::new();
     let mut skipped = 0;
     for model in &models {
@@ -41,11 +42,11 @@ pub fn batch(args: &BatchArgs) -> Result<()> {
     let summary = common.out.join("batch-summary.csv");
     write_atomic(&summary, &summary_csv(&refs))?;
     if common.format == Format::Text && !common.quiet {
-        print!("{}", table(&models, &reports));
+        out!("{}", table(&models, &reports))?;
         if skipped > 0 {
-            println!("  {skipped} scenario(s) already complete, not run again (--resume)");
+            out!("  {skipped} scenario(s) already complete, not run again (--resume)\n")?;
         }
-        println!("  summary written to {}\n", summary.display());
+        out!("  summary written to {}\n\n", shown(&summary))?;
     }
     print_json(&reports, common.format)?;
     check_verdicts(&reports)
@@ -86,7 +87,7 @@ fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// (report.json is written last and atomically, so it exists only when the
 /// run finished).
 fn complete(dir: &Path, model: &Model) -> Option<Report> {
-    let text = std::fs::read_to_string(dir.join("report.json")).ok()?;
+    let text = availsim::input::read_text(&dir.join("report.json")).ok()?;
     let report: Report = serde_json::from_str(&text).ok()?;
     (report.scenario_hash == scenario_hash(model)).then_some(report)
 }

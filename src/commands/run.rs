@@ -4,13 +4,14 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use availsim::error::{escape, shown};
 use availsim::report::{plot::draw_all, write_atomic};
 use availsim::scale::{merge as merge_parts, read_part, run_shard, Shard};
 use availsim::{Error, Model, Report};
 
 use super::{
-    check_verdicts, feed, load_all, overrides, print_json, print_report, progress_bar, simulate,
-    unique_names, write_outputs,
+    check_verdicts, feed, load_all, out, overrides, print_json, print_report, progress_bar,
+    simulate, unique_names, write_outputs,
 };
 use crate::cli::{MergeArgs, PlotArgs, RunArgs};
 
@@ -19,7 +20,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let common = &args.common;
     let models = load_all(&args.files, &common.sim)?;
     unique_names(&models)?;
-    let threads = common.threads.map_or(0, usize::from);
+    let threads = super::threads(common);
     if let Some(shard) = shard(args)? {
         for model in &models {
             write_shard(model, shard, threads, args)?;
@@ -30,7 +31,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     for model in &models {
         let report = simulate(model, threads, common.quiet)?;
         let path = write_outputs(&report, &common.out.join(&model.name), !common.no_plots)?;
-        print_report(&report, &model.source, &path, common);
+        print_report(&report, &model.source, &path, common)?;
         reports.push(report);
     }
     print_json(&reports, common.format)?;
@@ -49,10 +50,7 @@ fn shard(args: &RunArgs) -> Result<Option<Shard>> {
 
 fn write_shard(model: &Model, shard: Shard, threads: usize, args: &RunArgs) -> Result<()> {
     let common = &args.common;
-    let text = std::fs::read_to_string(&model.source).map_err(|cause| Error::Read {
-        file: PathBuf::from(&model.source),
-        cause,
-    })?;
+    let text = availsim::input::read_text(std::path::Path::new(&model.source))?;
     let label = format!("{} {}/{}", model.name, shard.index, shard.count);
     let bar = progress_bar(&label, model.simulation.replications, common.quiet);
     let part = run_shard(
@@ -71,13 +69,13 @@ fn write_shard(model: &Model, shard: Shard, threads: usize, args: &RunArgs) -> R
     write_atomic(&path, serde_json::to_string(&part)?.as_bytes())?;
     if !common.quiet {
         let reps: u64 = part.chunks.iter().map(|c| c.replications()).sum();
-        println!(
-            "{}: shard {} of {}, {reps} replications, written to {}",
+        out!(
+            "{}: shard {} of {}, {reps} replications, written to {}\n",
             model.name,
             shard.index,
             shard.count,
-            path.display()
-        );
+            shown(&path)
+        )?;
     }
     Ok(())
 }
@@ -105,15 +103,15 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     }
     write_atomic(&args.output, report.to_json().as_bytes())?;
     if !args.quiet {
-        print!(
+        out!(
             "{}",
-            availsim::report::text::summary(&report, &model.source)
-        );
-        println!(
-            "  merged {} parts into {}\n",
+            availsim::report::text::summary(&report, &escape(&model.source))
+        )?;
+        out!(
+            "  merged {} parts into {}\n\n",
             args.parts.len(),
-            args.output.display()
-        );
+            shown(&args.output)
+        )?;
     }
     check_verdicts(&[report])
 }
@@ -121,10 +119,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
 /// `availsim plot`.
 pub fn plot(args: &PlotArgs) -> Result<()> {
     let file = &args.report;
-    let text = std::fs::read_to_string(file).map_err(|cause| Error::Read {
-        file: file.clone(),
-        cause,
-    })?;
+    let text = availsim::input::read_text(file)?;
     let report: Report = serde_json::from_str(&text).map_err(|e| Error::Syntax {
         file: file.clone(),
         line: e.line(),
@@ -139,7 +134,7 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
             .map_or_else(|| PathBuf::from("."), PathBuf::from),
     };
     for f in draw_all(&report, &dir)? {
-        println!("{}", f.display());
+        out!("{}\n", shown(&f))?;
     }
     Ok(())
 }

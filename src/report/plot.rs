@@ -80,16 +80,14 @@ fn write_plot(
         cause,
     })?;
     let png_path = dir.join(format!("{name}.png"));
-    let tmp = dir.join(format!(".{name}.tmp-{}.png", std::process::id()));
+    let mut pixels = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
     {
-        let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
         png(&root).map_err(|e| fail(&png_path, e))?;
         root.present().map_err(|e| fail(&png_path, err(e)))?;
     }
-    std::fs::rename(&tmp, &png_path).map_err(|cause| Error::Output {
-        file: png_path.clone(),
-        cause,
-    })?;
+    let encoded = encode_png(&pixels).map_err(|e| fail(&png_path, e.to_string()))?;
+    write_atomic(&png_path, &encoded)?;
     let svg_path = dir.join(format!("{name}.svg"));
     let mut text = String::new();
     {
@@ -99,6 +97,20 @@ fn write_plot(
     }
     write_atomic(&svg_path, text.as_bytes())?;
     Ok([png_path, svg_path])
+}
+
+/// Encodes an RGB image of [`SIZE`] as PNG, in memory, so that it is
+/// written like every other output (atomically, flushed to disk, with a
+/// plain message when the disk is full).
+fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, SIZE.0, SIZE.1);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
+    Ok(out)
 }
 
 fn draw<DB: DrawingBackend>(name: &str, root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {

@@ -54,11 +54,8 @@ const MAX_RESULT_BYTES: f64 = 4.0 * 1024.0 * 1024.0 * 1024.0;
 /// invalid JSON (with line and column), [`Error::Invalid`] with every
 /// problem found otherwise.
 pub fn load_file(path: &Path, overrides: &Overrides) -> Result<Model, Error> {
-    let bytes = std::fs::read(path).map_err(|cause| Error::Read {
-        file: path.to_path_buf(),
-        cause,
-    })?;
-    load_bytes(&bytes, path, overrides)
+    let text = crate::input::read_text(path)?;
+    load_str(&text, path, overrides)
 }
 
 /// Validates a scenario given as bytes; `path` names it in messages and
@@ -68,7 +65,7 @@ pub fn load_file(path: &Path, overrides: &Overrides) -> Result<Model, Error> {
 /// As [`load_file`].
 pub fn load_bytes(bytes: &[u8], path: &Path, overrides: &Overrides) -> Result<Model, Error> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let (line, column) = line_column(bytes, e.valid_up_to());
+        let (line, column) = crate::input::line_column(bytes, e.valid_up_to());
         Error::Syntax {
             file: path.to_path_buf(),
             line,
@@ -84,12 +81,13 @@ pub fn load_bytes(bytes: &[u8], path: &Path, overrides: &Overrides) -> Result<Mo
 /// # Errors
 /// As [`load_file`].
 pub fn load_str(text: &str, path: &Path, overrides: &Overrides) -> Result<Model, Error> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let file = path.to_path_buf();
     let value: Value = serde_json::from_str(text).map_err(|e| Error::Syntax {
         file: file.clone(),
         line: e.line(),
         column: e.column(),
-        message: strip_position(&e.to_string()),
+        message: crate::input::json_message(&e),
     })?;
     if !value.is_object() {
         return Err(invalid(
@@ -122,20 +120,6 @@ fn invalid(path: &Path, issue: Issue) -> Error {
     }
 }
 
-fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
-    let before = &bytes[..offset.min(bytes.len())];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-    (line, column)
-}
-
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    }
-}
-
 /// The JSON type of a value, for messages.
 pub(crate) fn kind_of(v: &Value) -> &'static str {
     match v {
@@ -161,7 +145,7 @@ pub(crate) fn join_path(prefix: &str, suffix: &str) -> String {
 /// Turns a serde error at `prefix` into an issue, with a did-you-mean hint
 /// for unknown fields and variants.
 fn serde_issue<E: std::fmt::Display>(prefix: &str, e: &serde_path_to_error::Error<E>) -> Issue {
-    let message = strip_position(&e.inner().to_string());
+    let message = crate::input::strip_position(&e.inner().to_string());
     let issue = Issue::new(join_path(prefix, &e.path().to_string()), message.clone());
     match suggest_from_message(&message) {
         Some(s) => issue.hint(format!("did you mean `{s}`?")),
