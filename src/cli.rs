@@ -167,8 +167,13 @@ pub enum Format {
     Json,
 }
 
+/// A duration on the command line: with a unit, or a bare number of hours
+/// (as a JSON number is in a scenario).
 fn parse_horizon(s: &str) -> Result<f64, String> {
-    let h = availsim::scenario::parse_duration(s)?;
+    let h = match s.trim().parse::<f64>() {
+        Ok(hours) if hours.is_finite() => hours,
+        _ => availsim::scenario::parse_duration(s)?,
+    };
     if h > 0.0 {
         Ok(h)
     } else {

@@ -1,13 +1,14 @@
 //! `run` (whole or one shard), `plot` and `merge`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
 use availsim::error::{escape, shown};
 use availsim::report::{plot::draw_all, write_atomic};
-use availsim::scale::{merge as merge_parts, read_part, run_shard, Shard};
-use availsim::{Error, Model, Report};
+use availsim::scale::{merge as merge_parts, read_part, run_shard, Shard, PARTIAL_KIND};
+use availsim::scenario::{valid_name, NAME_HINT};
+use availsim::{Error, Issue, Model, Report};
 
 use super::{
     check_verdicts, feed, load_all, out, overrides, print_json, print_report, progress_bar,
@@ -119,13 +120,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
 /// `availsim plot`.
 pub fn plot(args: &PlotArgs) -> Result<()> {
     let file = &args.report;
-    let text = availsim::input::read_text(file)?;
-    let report: Report = serde_json::from_str(&text).map_err(|e| Error::Syntax {
-        file: file.clone(),
-        line: e.line(),
-        column: e.column(),
-        message: format!("not an availsim report: {e}"),
-    })?;
+    let report = read_report(file)?;
     let dir = match &args.out {
         Some(out) => out.join(&report.scenario),
         None => file
@@ -137,4 +132,41 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
         out!("{}\n", shown(&f))?;
     }
     Ok(())
+}
+
+/// Reads a report written by `run` or `merge`; refuses a shard's partial
+/// report and a scenario name that `run` would refuse (it names the output
+/// folder: `../../x` must not lead outside it).
+fn read_report(file: &Path) -> Result<Report> {
+    let text = availsim::input::read_text(file)?;
+    let syntax = |e: serde_json::Error| Error::Syntax {
+        file: file.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: format!(
+            "not an availsim report: {}",
+            availsim::input::json_message(&e)
+        ),
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(syntax)?;
+    if value.get("kind").and_then(|k| k.as_str()) == Some(PARTIAL_KIND) {
+        return Err(Error::Usage(format!(
+            "{}: this is a partial report (one shard of a run), run `availsim merge` first\n  hint: availsim merge PART.json... -o REPORT.json, then plot REPORT.json",
+            shown(file)
+        ))
+        .into());
+    }
+    if let Some(name) = value.get("scenario").and_then(|n| n.as_str()) {
+        if !valid_name(name) {
+            return Err(Error::Invalid {
+                file: file.to_path_buf(),
+                issues: vec![
+                    Issue::new("scenario", format!("invalid scenario name \"{name}\""))
+                        .hint(NAME_HINT),
+                ],
+            }
+            .into());
+        }
+    }
+    Ok(serde_json::from_str(&text).map_err(syntax)?)
 }

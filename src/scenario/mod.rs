@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{Error, Issue};
+use crate::model::dist::{hours, number};
 use crate::model::{
     CommonCause, Component, Crew, Dist, Engine, Instance, Model, ObjectiveDef, Simulation,
 };
@@ -40,6 +41,9 @@ pub struct Overrides {
 pub const MAX_INSTANCES: u64 = 1_000_000;
 /// Most points of the A(t) grid.
 pub const MAX_TRANSIENT_POINTS: u64 = 100_000;
+/// Most objective windows per replication, over all objectives: each is a
+/// number kept in memory by every thread while it runs a replication.
+pub const MAX_OBJECTIVE_WINDOWS: u64 = 2_000_000;
 /// Events per second per core assumed when refusing runs that cannot finish.
 const PLANNING_EVENTS_PER_SECOND: f64 = 2e7;
 /// Longest single-core run accepted, in seconds (30 days).
@@ -295,8 +299,7 @@ impl Loader {
             Some(Value::String(s)) if valid_name(&s) => s,
             Some(Value::String(s)) => {
                 self.push(
-                    Issue::new("name", format!("invalid scenario name \"{s}\""))
-                        .hint("use letters, digits, '-', '_' and '.', not starting with '.': it names the output folder"),
+                    Issue::new("name", format!("invalid scenario name \"{s}\"")).hint(NAME_HINT),
                 );
                 s
             }
@@ -336,7 +339,11 @@ impl Loader {
             self.push(
                 Issue::new(
                     "simulation.warmup",
-                    format!("warmup ({warmup} h) must be shorter than the horizon ({horizon} h)"),
+                    format!(
+                        "warmup ({}) must be shorter than the horizon ({})",
+                        hours(warmup),
+                        hours(horizon)
+                    ),
                 )
                 .hint("statistics count from warmup to horizon"),
             );
@@ -621,6 +628,7 @@ impl Loader {
             return Vec::new();
         };
         let mut out = Vec::new();
+        let mut windows = 0.0;
         for (j, o) in raw.into_iter().enumerate() {
             let path = format!("objectives[{j}]");
             if !(0.0..=1.0).contains(&o.availability) {
@@ -629,7 +637,7 @@ impl Loader {
                         format!("{path}.availability"),
                         format!(
                             "availability must be between 0 and 1, got {}",
-                            o.availability
+                            number(o.availability)
                         ),
                     )
                     .hint("write 99.95% as 0.9995"),
@@ -639,8 +647,34 @@ impl Loader {
             let w = o.window.hours();
             if w <= 0.0 || w > sim.window() {
                 self.push(
-                    Issue::new(format!("{path}.window"), format!("the window ({w} h) must be positive and fit in [warmup, horizon] ({} h)", sim.window()))
-                        .hint("lengthen the horizon or shorten the window"),
+                    Issue::new(
+                        format!("{path}.window"),
+                        format!(
+                            "the window ({}) must be positive and fit in [warmup, horizon] ({})",
+                            hours(w),
+                            hours(sim.window())
+                        ),
+                    )
+                    .hint("lengthen the horizon or shorten the window"),
+                );
+                continue;
+            }
+            let n = whole_windows(sim.window(), w);
+            windows += n;
+            if windows > MAX_OBJECTIVE_WINDOWS as f64 {
+                windows -= n;
+                self.push(
+                    Issue::new(
+                        format!("{path}.window"),
+                        format!(
+                            "{} windows over {} make {} windows per replication; availsim tracks at most {} (8 bytes each, per thread)",
+                            hours(w),
+                            hours(sim.window()),
+                            number(n),
+                            number(MAX_OBJECTIVE_WINDOWS as f64)
+                        ),
+                    )
+                    .hint("lengthen the window (availability objectives are usually over 1d to 30d) or shorten the horizon"),
                 );
                 continue;
             }
@@ -747,16 +781,31 @@ impl Loader {
     }
 }
 
+/// Whole windows of `window` hours in `span` hours, counted as the engine
+/// counts them (a span of exactly k windows holds k despite rounding).
+fn whole_windows(span: f64, window: f64) -> f64 {
+    (span / window * (1.0 + 1e-12)).floor()
+}
+
 fn human_seconds(s: f64) -> String {
     let days = s / 86_400.0;
-    if days >= 365.0 {
+    if days >= 1e6 * 365.0 {
+        format!("{:.1e} years", days / 365.0)
+    } else if days >= 365.0 {
         format!("{:.1} years", days / 365.0)
     } else {
         format!("{days:.0} days")
     }
 }
 
-fn valid_name(s: &str) -> bool {
+/// How to write a scenario name, for messages.
+pub const NAME_HINT: &str =
+    "use letters, digits, '-', '_' and '.', not starting with '.': it names the output folder";
+
+/// Whether `s` may name a scenario (and so its output folder): letters,
+/// digits, `-`, `_` and `.`, not starting with `.`, at most 200 bytes. The
+/// one rule for names given in a scenario and names read back from reports.
+pub fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with('.')
         && s.len() <= 200
