@@ -57,7 +57,9 @@ pub fn unique_names(models: &[Model]) -> Result<()> {
         if let Some(other) = seen.insert(&m.name, &m.source) {
             return Err(Error::Usage(format!(
                 "{} and {} are both named `{}`: their outputs would overwrite each other; rename one",
-                other, m.source, m.name
+                escape(other),
+                escape(&m.source),
+                m.name
             ))
             .into());
         }

@@ -6,6 +6,7 @@ mod constructs;
 mod determinism;
 mod exact;
 mod reports;
+mod resources;
 mod robustness;
 mod scale;
 mod util;
