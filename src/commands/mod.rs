@@ -105,19 +105,36 @@ impl Meter {
         lines.last.set(Instant::now());
         let share = p.done as f64 / p.total.max(1) as f64;
         let eta = if p.done > 0 {
-            format!("{:.0}s", elapsed * (1.0 - share) / share)
+            clock(elapsed * (1.0 - share) / share)
         } else {
             "unknown".into()
         };
         let mut err = std::io::stderr().lock();
         let _ = writeln!(
             err,
-            "{}: {}/{} replications ({:.0}%), {rate:.2e} events/s, {elapsed:.0}s elapsed, ETA {eta}",
+            "{}: {}/{} replications ({:.0}%), {rate:.2e} events/s, {} elapsed, ETA {eta}",
             lines.label,
             p.done,
             p.total,
-            100.0 * share
+            100.0 * share,
+            clock(elapsed)
         );
+    }
+}
+
+/// Seconds as a progress line shows them: `4.2s`, `38s`, `12m05s`, `3h07m`.
+fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0);
+    if s < 10.0 {
+        format!("{s:.1}s")
+    } else if s < 60.0 {
+        format!("{s:.0}s")
+    } else if s < 3600.0 {
+        let s = s.round() as u64;
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        let m = (s / 60.0).round() as u64;
+        format!("{}h{:02}m", m / 60, m % 60)
     }
 }
 
