@@ -379,8 +379,9 @@ fn downtime<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
         .draw()
         .map_err(err)?;
     chart
-        .draw_series(h.counts.iter().enumerate().map(|(i, &c)| {
-            let (a, b) = (h.edges[i] / div, h.edges[i + 1] / div);
+        // Zipped, not indexed: an edited report may have too few edges.
+        .draw_series(h.counts.iter().zip(h.edges.windows(2)).map(|(&c, e)| {
+            let (a, b) = (e[0] / div, e[1] / div);
             Rectangle::new([(a, 0.0), (b, c as f64)], BLUE_LINE.mix(0.7).filled())
         }))
         .map_err(err)?
@@ -526,7 +527,14 @@ fn components<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> 
     let mut rows: Vec<(&str, f64)> = r
         .components
         .iter()
-        .map(|c| (c.name.as_str(), 100.0 * c.downtime_share))
+        // A share is at most 1 in any report availsim writes; an edited
+        // one must not stretch the axis to infinity (plotters then hangs).
+        .map(|c| {
+            (
+                c.name.as_str(),
+                (100.0 * c.downtime_share).clamp(0.0, 100.0),
+            )
+        })
         .collect();
     rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
     rows.truncate(20);

@@ -412,3 +412,32 @@ fn huge_and_tiny_numbers_in_messages_are_in_scientific_notation() {
     let err = assert_exit_2(&d.run(&["check", "s.json"]), &["would process about"]);
     assert!(err.contains("e2") && !err.contains("0000000000"), "{err}");
 }
+
+#[test]
+fn plot_survives_an_edited_report_without_hanging_or_panicking() {
+    let d = Dir::new();
+    let report = tiny_report(&d);
+    // A share of 1e308 stretched the axis to infinity (plotters hung); too
+    // few histogram edges indexed past the end (a panic).
+    let mut huge_share = report.clone();
+    huge_share["components"][0]["downtime_share"] = serde_json::json!(1e308);
+    let mut few_edges = report.clone();
+    few_edges["downtime_hours_per_year"]["histogram"]["edges"] = serde_json::json!([0.0]);
+    for (name, r) in [("huge.json", huge_share), ("edges.json", few_edges)] {
+        d.write(name, &r.to_string());
+        let child = availsim()
+            .current_dir(d.path())
+            .args(["plot", name, "--out", "plots"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let o = wait_or_kill(child, Duration::from_secs(60));
+        assert!(
+            matches!(o.status.code(), Some(0..=2)) && !stderr(&o).contains("panicked"),
+            "{name}: {:?} {}",
+            o.status,
+            stderr(&o)
+        );
+    }
+}
