@@ -172,7 +172,8 @@ pub enum Format {
 fn parse_horizon(s: &str) -> Result<f64, String> {
     let h = match s.trim().parse::<f64>() {
         Ok(hours) if hours.is_finite() => hours,
-        _ => availsim::scenario::parse_duration(s)?,
+        Ok(_) => return Err("the horizon must be a finite number of hours".into()),
+        Err(_) => availsim::scenario::parse_duration(s)?,
     };
     if h > 0.0 {
         Ok(h)

@@ -608,10 +608,14 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
     // Dropping the temporary file on an error removes it: only our own.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&temporary_prefix(&name))
-        .tempfile_in(dir)
-        .map_err(fail)?;
+    let prefix = temporary_prefix(&name);
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // Temporary files are private (0600) by default; outputs get the usual
+    // permissions, as a plain create would give them (0666 less the umask).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir).map_err(fail)?;
     tmp.write_all(contents).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;

@@ -56,6 +56,12 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
         .unwrap_or(t.len());
     let (number, unit) = (t[..split].trim(), t[split..].trim());
     let shown = escape(text);
+    let invalid = || {
+        format!("invalid duration \"{shown}\": expected a number and a unit, like \"90s\", \"8h\" or \"2.5d\"")
+    };
+    if number.is_empty() {
+        return Err(invalid());
+    }
     if unit.is_empty() {
         return Err(format!(
             "duration \"{shown}\" has no unit: write a number of hours without quotes, or a unit, like \"{}h\"",
@@ -68,9 +74,7 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
             escape(unit)
         ));
     };
-    let value: f64 = number.parse().map_err(|_| {
-        format!("invalid duration \"{shown}\": expected a number and a unit, like \"90s\", \"8h\" or \"2.5d\"")
-    })?;
+    let value: f64 = number.parse().map_err(|_| invalid())?;
     check_hours(value * mul / div, &shown)
 }
 

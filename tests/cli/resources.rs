@@ -441,3 +441,22 @@ fn plot_survives_an_edited_report_without_hanging_or_panicking() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn outputs_get_the_permissions_of_a_plain_create() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = Dir::new();
+    tiny_report(&d);
+    let dir = d.path().join("output/tiny");
+    let plain = dir.join("plain");
+    std::fs::File::create(&plain).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for f in ["report.json", "summary.csv"] {
+        assert_eq!(
+            mode(&dir.join(f)),
+            mode(&plain),
+            "{f}: private like a temporary file"
+        );
+    }
+}
