@@ -34,7 +34,7 @@ pub const CHUNK: u64 = 64;
 const PROGRESS_TICK: Duration = Duration::from_millis(100);
 
 /// Progress of a run, reported after every chunk and every
-/// [`PROGRESS_TICK`] in between (so a run of one chunk shows progress too).
+/// tenth of a second in between (so a run of one chunk shows progress too).
 #[derive(Clone, Copy, Debug)]
 pub struct Progress {
     /// Replications finished.
