@@ -192,8 +192,14 @@ fn parse_time_limit(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A duration on the command line: with a unit, or a bare number of hours
+/// (as a JSON number is in a scenario).
 fn parse_horizon(s: &str) -> Result<f64, String> {
-    let h = availsim::scenario::parse_duration(s)?;
+    let h = match s.trim().parse::<f64>() {
+        Ok(hours) if hours.is_finite() => hours,
+        Ok(_) => return Err("the horizon must be a finite number of hours".into()),
+        Err(_) => availsim::scenario::parse_duration(s)?,
+    };
     if h > 0.0 {
         Ok(h)
     } else {

@@ -39,13 +39,14 @@ impl Issue {
 
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = escape(&self.message);
         if self.path.is_empty() {
-            write!(f, "{}", self.message)?;
+            write!(f, "{message}")?;
         } else {
-            write!(f, "{}: {}", self.path, self.message)?;
+            write!(f, "{}: {message}", escape(&self.path))?;
         }
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  hint: {}", escape(hint))?;
         }
         Ok(())
     }
@@ -56,7 +57,7 @@ impl fmt::Display for Issue {
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read.
-    #[error("{}: cannot read: {cause}", file.display())]
+    #[error("{}: cannot read: {cause}", shown(file))]
     Read {
         /// The file.
         file: PathBuf,
@@ -64,7 +65,7 @@ pub enum Error {
         cause: std::io::Error,
     },
     /// A file is not valid JSON.
-    #[error("{}:{line}:{column}: invalid JSON: {message}", file.display())]
+    #[error("{}:{line}:{column}: invalid JSON: {}", shown(file), escape(message))]
     Syntax {
         /// The file.
         file: PathBuf,
@@ -87,7 +88,7 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// An output file could not be written.
-    #[error("{}: cannot write: {cause}", file.display())]
+    #[error("{}: cannot write: {}", shown(file), write_cause(cause))]
     Output {
         /// The file.
         file: PathBuf,
@@ -112,13 +113,82 @@ fn render_invalid(file: &std::path::Path, issues: &[Issue]) -> String {
         if i > 0 {
             out.push('\n');
         }
-        out.push_str(&format!("{}: {issue}", file.display()));
+        out.push_str(&format!("{}: {issue}", shown(file)));
     }
     let n = issues.len();
     out.push_str(&format!(
         "\n{}: {n} problem{} found; nothing was simulated",
-        file.display(),
+        shown(file),
         if n == 1 { "" } else { "s" }
     ));
     out
+}
+
+/// `text` with every control character (ANSI escape sequences, newlines,
+/// tabs, …) written as a Rust-style escape such as `\u{1b}` or `\n`, so that
+/// names and values echoed from user input cannot move the cursor, recolour
+/// the terminal or forge extra lines of output.
+pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A path as messages show it: displayed, control characters escaped.
+pub fn shown(path: &std::path::Path) -> String {
+    escape(&path.display().to_string()).into_owned()
+}
+
+/// Why a write failed, in words: a full disk says so plainly.
+fn write_cause(cause: &std::io::Error) -> String {
+    if cause.raw_os_error() == Some(28) || cause.kind() == std::io::ErrorKind::StorageFull {
+        "no space left on device".into()
+    } else {
+        cause.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_in_messages_are_escaped() {
+        let issue = Issue::new("components.a\u{1b}[31m", "unknown component `x\ny`");
+        let text = Error::Invalid {
+            file: "evil\u{1b}]0;pwned\u{7}.json".into(),
+            issues: vec![issue],
+        }
+        .to_string();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text}"
+        );
+        assert!(
+            text.contains("\\u{1b}[31m") && text.contains("x\\ny"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 2, "{text}");
+    }
+
+    #[test]
+    fn a_full_disk_is_said_plainly() {
+        let e = Error::Output {
+            file: "out/report.json".into(),
+            cause: std::io::Error::from_raw_os_error(28),
+        };
+        assert_eq!(
+            e.to_string(),
+            "out/report.json: cannot write: no space left on device"
+        );
+    }
 }

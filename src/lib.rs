@@ -26,6 +26,7 @@ pub mod checksum;
 pub mod driver;
 pub mod error;
 pub mod estimate;
+pub mod input;
 pub mod model;
 pub mod precision;
 pub mod rare;

@@ -467,10 +467,7 @@ fn refuse(message: String) -> Error {
 /// [`Error::Read`] or [`Error::Syntax`] when the file is not a partial
 /// report, [`Error::Usage`] when it is one of another layout.
 pub fn read_part(path: &Path) -> Result<Partial, Error> {
-    let text = std::fs::read_to_string(path).map_err(|cause| Error::Read {
-        file: path.to_path_buf(),
-        cause,
-    })?;
+    let text = crate::input::read_text(path)?;
     let syntax = |e: serde_json::Error| Error::Syntax {
         file: path.to_path_buf(),
         line: e.line(),

@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use availsim::error::shown;
 use availsim::report::{summary_csv, write_atomic};
 use availsim::scale::scenario_hash;
 use availsim::{Error, Model, Report};
 
 use super::{
-    check_verdicts, load_all, print_json, simulate, table_header, table_row,
+    check_verdicts, load_all, out, print_json, simulate, table_header, table_row,
     time_limit_needs_rounds, unique_names, write_outputs,
 };
 use crate::cli::{BatchArgs, Format};
@@ -42,11 +43,11 @@ pub fn batch(args: &BatchArgs) -> Result<()> {
     let summary = common.out.join(BATCH_SUMMARY);
     write_atomic(&summary, &summary_csv(&refs))?;
     if common.format == Format::Text && !common.quiet {
-        print!("{}", table(&models, &reports));
+        out!("{}", table(&models, &reports))?;
         if skipped > 0 {
-            println!("  {skipped} scenario(s) already complete, not run again (--resume)");
+            out!("  {skipped} scenario(s) already complete, not run again (--resume)\n")?;
         }
-        println!("  summary written to {}\n", summary.display());
+        out!("  summary written to {}\n\n", shown(&summary))?;
     }
     print_json(&reports, common.format)?;
     check_verdicts(&reports)
@@ -107,7 +108,7 @@ fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// (report.json is written last and atomically, so it exists only when the
 /// run finished).
 fn complete(dir: &Path, model: &Model) -> Option<Report> {
-    let text = std::fs::read_to_string(dir.join("report.json")).ok()?;
+    let text = availsim::input::read_text(&dir.join("report.json")).ok()?;
     let report: Report = serde_json::from_str(&text).ok()?;
     (report.scenario_hash == scenario_hash(model)).then_some(report)
 }

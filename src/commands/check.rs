@@ -2,17 +2,18 @@
 
 use anyhow::Result;
 
+use availsim::error::escape;
 use availsim::report::text;
 use availsim::Model;
 
-use super::load_all;
+use super::{load_all, out};
 use crate::cli::CheckArgs;
 
 /// `availsim check`.
 pub fn check(args: &CheckArgs) -> Result<()> {
     let models = load_all(&args.files, &args.sim)?;
     for m in &models {
-        print!("{}", describe(m));
+        out!("{}", describe(m))?;
     }
     Ok(())
 }
@@ -22,9 +23,9 @@ fn describe(m: &Model) -> String {
     use std::fmt::Write as _;
     let s = &m.simulation;
     let mut o = String::new();
-    let _ = writeln!(o, "{} — {}: valid", m.name, m.source);
+    let _ = writeln!(o, "{} — {}: valid", m.name, escape(&m.source));
     if let Some(d) = &m.description {
-        let _ = writeln!(o, "  {d}");
+        let _ = writeln!(o, "  {}", escape(d));
     }
     let _ = writeln!(
         o,

@@ -6,14 +6,16 @@ pub mod check;
 pub mod run;
 pub mod sweep;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use availsim::driver::RunOptions;
-use availsim::report::{plot::draw_all, summary_csv, text, write_atomic};
+use availsim::error::{escape, shown};
+use availsim::report::{plot::draw_all, remove_stale_temporaries, summary_csv, text, write_atomic};
 use availsim::scenario::{load_file, Overrides};
 use availsim::sim::Progress;
 use availsim::{Error, Method, Model, Report};
@@ -53,7 +55,7 @@ pub fn load_all_with(files: &[PathBuf], o: &Overrides) -> Result<Vec<Model>> {
         return Ok(models);
     };
     for e in errors {
-        eprintln!("error: {e}");
+        let _ = writeln!(std::io::stderr().lock(), "error: {e}");
     }
     Err(last.into())
 }
@@ -65,7 +67,9 @@ pub fn unique_names(models: &[Model]) -> Result<()> {
         if let Some(other) = seen.insert(&m.name, &m.source) {
             return Err(Error::Usage(format!(
                 "{} and {} are both named `{}`: their outputs would overwrite each other; rename one",
-                other, m.source, m.name
+                escape(other),
+                escape(&m.source),
+                m.name
             ))
             .into());
         }
@@ -94,11 +98,84 @@ pub fn time_limit_needs_rounds(models: &[Model], common: &Common) -> Result<()> 
     .into())
 }
 
-/// A progress bar on a terminal (replications, events/s, ETA); hidden when
-/// stderr is not a terminal or with --quiet. Returns the bar and the
-/// callback that feeds it.
-pub fn progress_bar(label: &str, total: u64, quiet: bool) -> ProgressBar {
-    let bar = if quiet || !std::io::stderr().is_terminal() {
+/// How a run shows its progress on stderr: a bar on a terminal, a plain
+/// line every few seconds otherwise (batch-system logs), nothing with
+/// `--quiet`.
+pub struct Meter {
+    bar: ProgressBar,
+    lines: Option<Lines>,
+}
+
+/// The plain progress lines written when stderr is not a terminal.
+struct Lines {
+    label: String,
+    every: f64,
+    last: std::cell::Cell<Instant>,
+}
+
+/// Seconds between plain progress lines unless `AVAILSIM_PROGRESS_INTERVAL`
+/// says otherwise.
+const PROGRESS_LINE_SECONDS: f64 = 5.0;
+
+impl Meter {
+    /// Clears the bar (plain lines stay in the log).
+    pub fn finish_and_clear(&self) {
+        self.bar.finish_and_clear();
+    }
+
+    fn show(&self, p: Progress, rate: f64, elapsed: f64) {
+        self.bar.set_length(p.total);
+        self.bar.set_position(p.done);
+        self.bar.set_message(format!("{rate:.2e} events/s"));
+        let Some(lines) = &self.lines else {
+            return;
+        };
+        if lines.last.get().elapsed().as_secs_f64() < lines.every {
+            return;
+        }
+        lines.last.set(Instant::now());
+        let share = p.done as f64 / p.total.max(1) as f64;
+        let eta = if p.done > 0 {
+            clock(elapsed * (1.0 - share) / share)
+        } else {
+            "unknown".into()
+        };
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "{}: {}/{} replications ({:.0}%), {rate:.2e} events/s, {} elapsed, ETA {eta}",
+            lines.label,
+            p.done,
+            p.total,
+            100.0 * share,
+            clock(elapsed)
+        );
+    }
+}
+
+/// Seconds as a progress line shows them: `4.2s`, `38s`, `12m05s`, `3h07m`.
+fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0);
+    if s < 10.0 {
+        format!("{s:.1}s")
+    } else if s < 60.0 {
+        format!("{s:.0}s")
+    } else if s < 3600.0 {
+        let s = s.round() as u64;
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        let m = (s / 60.0).round() as u64;
+        format!("{}h{:02}m", m / 60, m % 60)
+    }
+}
+
+/// The progress display for a run of `total` replications named `label`:
+/// a bar on a terminal (replications, events/s, ETA), plain lines every
+/// few seconds when stderr is not a terminal, nothing with --quiet.
+pub fn progress_bar(label: &str, total: u64, quiet: bool) -> Meter {
+    let terminal =
+        std::io::stderr().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb");
+    let bar = if quiet || !terminal {
         ProgressBar::hidden()
     } else {
         ProgressBar::new(total)
@@ -108,20 +185,75 @@ pub fn progress_bar(label: &str, total: u64, quiet: bool) -> ProgressBar {
     ) {
         bar.set_style(style.progress_chars("=> "));
     }
-    bar.set_prefix(label.to_string());
-    bar
+    bar.set_prefix(escape(label).into_owned());
+    let lines = (!quiet && !terminal).then(|| Lines {
+        label: escape(label).into_owned(),
+        every: line_interval(),
+        last: std::cell::Cell::new(Instant::now()),
+    });
+    Meter { bar, lines }
 }
 
-/// Feeds `bar` from simulation progress.
-pub fn feed(bar: &ProgressBar) -> impl FnMut(Progress) + '_ {
-    let start = std::time::Instant::now();
+/// Seconds between plain progress lines: `AVAILSIM_PROGRESS_INTERVAL` when
+/// it is a positive number, else [`PROGRESS_LINE_SECONDS`].
+fn line_interval() -> f64 {
+    std::env::var("AVAILSIM_PROGRESS_INTERVAL")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| *s > 0.0 && s.is_finite())
+        .unwrap_or(PROGRESS_LINE_SECONDS)
+}
+
+/// Feeds `meter` from simulation progress.
+pub fn feed(meter: &Meter) -> impl FnMut(Progress) + '_ {
+    let start = Instant::now();
     move |p: Progress| {
-        bar.set_length(p.total);
-        bar.set_position(p.done);
-        let rate = p.events as f64 / start.elapsed().as_secs_f64().max(1e-9);
-        bar.set_message(format!("{rate:.2e} events/s"));
+        let elapsed = start.elapsed().as_secs_f64();
+        let rate = p.events as f64 / elapsed.max(1e-9);
+        meter.show(p, rate, elapsed);
     }
 }
+
+/// The thread count to use: --threads, at most [`MAX_THREADS_PER_CORE`]
+/// times the cores (more only adds overhead: 10,000 threads turned a 5 ms
+/// job into minutes), with a warning when capped; 0 (all cores) without
+/// --threads.
+pub fn threads(common: &Common) -> usize {
+    let Some(asked) = common.threads.map(usize::from) else {
+        return 0;
+    };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let cap = MAX_THREADS_PER_CORE * cores;
+    if asked > cap {
+        warn(&format!(
+            "--threads {asked} is more than {MAX_THREADS_PER_CORE} per core on this machine's {cores} cores: using {cap}"
+        ));
+        cap
+    } else {
+        asked
+    }
+}
+
+/// Most threads per core `--threads` may ask for.
+pub const MAX_THREADS_PER_CORE: usize = 4;
+
+/// Prints a warning on stderr (never fails: a closed stderr loses it).
+pub fn warn(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "warning: {message}");
+}
+
+/// Writes to stdout. A closed stdout (`availsim schema | head -1`) comes
+/// back as an error that `main` turns into a quiet exit 0, as ripgrep does.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) -> Result<()> {
+    std::io::stdout().lock().write_fmt(args)?;
+    Ok(())
+}
+
+/// `print!` that returns an error instead of panicking on a closed stdout.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::commands::write_stdout(format_args!($($arg)*)) };
+}
+pub(crate) use out;
 
 /// Simulates `model` with a progress bar and builds its report: a fixed
 /// number of replications, or rounds to a precision target.
@@ -129,7 +261,7 @@ pub fn simulate(model: &Model, common: &Common) -> Result<Report> {
     let analysis = availsim::analytic::analyze(model);
     let bar = progress_bar(&model.name, model.simulation.replications, common.quiet);
     let options = RunOptions {
-        threads: common.threads.map_or(0, usize::from),
+        threads: threads(common),
         time_limit: common.time_limit,
     };
     let report = availsim::driver::run(model, options, &analysis, &mut feed(&bar))?;
@@ -150,25 +282,16 @@ pub fn write_outputs(report: &Report, dir: &Path, plots: bool) -> Result<PathBuf
     Ok(path)
 }
 
-/// Removes temporary files left by an interrupted earlier run.
-fn remove_stale_temporaries(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.contains(".tmp-") {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
 /// Prints a report as the common options ask.
-pub fn print_report(report: &Report, source: &str, path: &Path, common: &Common) {
+///
+/// # Errors
+/// When stdout is closed.
+pub fn print_report(report: &Report, source: &str, path: &Path, common: &Common) -> Result<()> {
     if common.format == Format::Text && !common.quiet {
-        print!("{}", text::summary(report, source));
-        println!("  report written to {}\n", path.display());
+        out!("{}", text::summary(report, &escape(source)))?;
+        out!("  report written to {}\n\n", shown(path))?;
     }
+    Ok(())
 }
 
 /// Prints reports as JSON when asked (one object, or an array).
@@ -179,7 +302,7 @@ pub fn print_json(reports: &[Report], format: Format) -> Result<()> {
         } else {
             serde_json::to_string_pretty(reports)? + "\n"
         };
-        print!("{json}");
+        out!("{json}")?;
     }
     Ok(())
 }

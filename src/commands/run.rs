@@ -4,12 +4,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use availsim::error::{escape, shown};
 use availsim::report::{plot::draw_all, write_atomic};
-use availsim::scale::{merge as merge_parts, read_part, run_shard, Shard};
-use availsim::{Error, Model, Report};
+use availsim::scale::{merge as merge_parts, read_part, run_shard, Shard, PARTIAL_KIND};
+use availsim::scenario::{valid_name, NAME_HINT};
+use availsim::{Error, Issue, Model, Report};
 
 use super::{
-    check_verdicts, feed, load_all_with, overrides, print_json, print_report, progress_bar,
+    check_verdicts, feed, load_all_with, out, overrides, print_json, print_report, progress_bar,
     simulate, time_limit_needs_rounds, unique_names, write_outputs,
 };
 use crate::cli::{MergeArgs, PlotArgs, RunArgs};
@@ -23,7 +25,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let models = load_all_with(&args.files, &o)?;
     unique_names(&models)?;
     time_limit_needs_rounds(&models, common)?;
-    let threads = common.threads.map_or(0, usize::from);
+    let threads = super::threads(common);
     if let Some(shard) = shard {
         if common.time_limit.is_some() {
             return Err(Error::Usage(
@@ -40,7 +42,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     for model in &models {
         let report = simulate(model, common)?;
         let path = write_outputs(&report, &common.out.join(&model.name), !common.no_plots)?;
-        print_report(&report, &model.source, &path, common);
+        print_report(&report, &model.source, &path, common)?;
         reports.push(report);
     }
     print_json(&reports, common.format)?;
@@ -59,10 +61,7 @@ fn shard(args: &RunArgs) -> Result<Option<Shard>> {
 
 fn write_shard(model: &Model, shard: Shard, threads: usize, args: &RunArgs) -> Result<()> {
     let common = &args.common;
-    let text = std::fs::read_to_string(&model.source).map_err(|cause| Error::Read {
-        file: PathBuf::from(&model.source),
-        cause,
-    })?;
+    let text = availsim::input::read_text(std::path::Path::new(&model.source))?;
     let label = format!("{} {}/{}", model.name, shard.index, shard.count);
     let bar = progress_bar(&label, model.simulation.replications, common.quiet);
     let part = run_shard(
@@ -92,13 +91,13 @@ fn write_shard(model: &Model, shard: Shard, threads: usize, args: &RunArgs) -> R
                 format!("{reps} replications")
             }
         };
-        println!(
-            "{}: shard {} of {}, {work}, written to {}",
+        out!(
+            "{}: shard {} of {}, {work}, written to {}\n",
             model.name,
             shard.index,
             shard.count,
-            path.display()
-        );
+            shown(&path)
+        )?;
     }
     Ok(())
 }
@@ -125,15 +124,15 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     }
     write_atomic(&args.output, report.to_json().as_bytes())?;
     if !args.quiet {
-        print!(
+        out!(
             "{}",
-            availsim::report::text::summary(&report, &model.source)
-        );
-        println!(
-            "  merged {} parts into {}\n",
+            availsim::report::text::summary(&report, &escape(&model.source))
+        )?;
+        out!(
+            "  merged {} parts into {}\n\n",
             args.parts.len(),
-            args.output.display()
-        );
+            shown(&args.output)
+        )?;
     }
     check_verdicts(&[report])
 }
@@ -177,16 +176,7 @@ fn check_destination(output: &Path, dir: &Path, parts: &[PathBuf]) -> Result<()>
 /// `availsim plot`.
 pub fn plot(args: &PlotArgs) -> Result<()> {
     let file = &args.report;
-    let text = std::fs::read_to_string(file).map_err(|cause| Error::Read {
-        file: file.clone(),
-        cause,
-    })?;
-    let report: Report = serde_json::from_str(&text).map_err(|e| Error::Syntax {
-        file: file.clone(),
-        line: e.line(),
-        column: e.column(),
-        message: format!("not an availsim report: {e}"),
-    })?;
+    let report = read_report(file)?;
     let dir = match &args.out {
         Some(out) => out.join(&report.scenario),
         None => file
@@ -195,7 +185,44 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
             .map_or_else(|| PathBuf::from("."), PathBuf::from),
     };
     for f in draw_all(&report, &dir)? {
-        println!("{}", f.display());
+        out!("{}\n", shown(&f))?;
     }
     Ok(())
+}
+
+/// Reads a report written by `run` or `merge`; refuses a shard's partial
+/// report and a scenario name that `run` would refuse (it names the output
+/// folder: `../../x` must not lead outside it).
+fn read_report(file: &Path) -> Result<Report> {
+    let text = availsim::input::read_text(file)?;
+    let syntax = |e: serde_json::Error| Error::Syntax {
+        file: file.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: format!(
+            "not an availsim report: {}",
+            availsim::input::json_message(&e)
+        ),
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(syntax)?;
+    if value.get("kind").and_then(|k| k.as_str()) == Some(PARTIAL_KIND) {
+        return Err(Error::Usage(format!(
+            "{}: this is a partial report (one shard of a run), run `availsim merge` first\n  hint: availsim merge PART.json... -o REPORT.json, then plot REPORT.json",
+            shown(file)
+        ))
+        .into());
+    }
+    if let Some(name) = value.get("scenario").and_then(|n| n.as_str()) {
+        if !valid_name(name) {
+            return Err(Error::Invalid {
+                file: file.to_path_buf(),
+                issues: vec![
+                    Issue::new("scenario", format!("invalid scenario name \"{name}\""))
+                        .hint(NAME_HINT),
+                ],
+            }
+            .into());
+        }
+    }
+    Ok(serde_json::from_str(&text).map_err(syntax)?)
 }

@@ -14,8 +14,10 @@ use availsim::sweep::{
 };
 use availsim::Error;
 
-use super::{check_verdicts, overrides, simulate, table_header, table_row};
+use super::{check_verdicts, out, overrides, simulate, table_header, table_row};
 use crate::cli::SweepArgs;
+use availsim::error::shown;
+use std::io::Write as _;
 
 /// `availsim sweep`.
 pub fn sweep(args: &SweepArgs) -> Result<()> {
@@ -25,10 +27,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     refuse_double_setting(&path, &o)?;
     let base = load_file(&args.file, &o)?;
     super::time_limit_needs_rounds(std::slice::from_ref(&base), common)?;
-    let text = std::fs::read_to_string(&args.file).map_err(|cause| Error::Read {
-        file: args.file.clone(),
-        cause,
-    })?;
+    let text = availsim::input::read_text(&args.file)?;
     let doc: Value = serde_json::from_str(&text)?;
     if let Some(t) = args.target {
         if !(0.0..=1.0).contains(&t) {
@@ -44,7 +43,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         set_path(&mut d, &path, v)
             .map_err(|m| Error::Usage(format!("{}: --set {path}: {m}", args.file.display())))?;
         let model = load_str(&d.to_string(), &args.file, &o).inspect_err(|_| {
-            eprintln!("error: with {path} = {}:", label(v));
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "error: with {path} = {}:",
+                availsim::error::escape(&label(v))
+            );
         })?;
         models.push((v, model));
     }
@@ -89,17 +92,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         draw_sweep(&points, &path, &ts, &dir)?;
     }
     if !common.quiet {
-        print!(
+        out!(
             "{}",
-            table(
-                &points,
-                &path,
-                &targets,
-                &base.name,
-                &args.file.display().to_string()
-            )
-        );
-        println!("  written to {}\n", dir.display());
+            table(&points, &path, &targets, &base.name, &shown(&args.file))
+        )?;
+        out!("  written to {}\n\n", shown(&dir))?;
     }
     let reports: Vec<_> = points.into_iter().map(|p| p.report).collect();
     super::print_json(&reports, common.format)?;

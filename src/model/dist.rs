@@ -72,7 +72,10 @@ fn positive(name: &str, x: f64) -> Result<f64, String> {
     if x > 0.0 && x.is_finite() {
         Ok(x)
     } else {
-        Err(format!("{name} must be a positive, finite number, got {x}"))
+        Err(format!(
+            "{name} must be a positive, finite number, got {}",
+            number(x)
+        ))
     }
 }
 
@@ -109,7 +112,8 @@ impl Dist {
         let scale = mean / gamma(1.0 + 1.0 / shape);
         if !(scale > 0.0 && scale.is_finite()) {
             return Err(format!(
-                "shape {shape} is too small to compute a scale from the mean; give `scale` instead"
+                "shape {} is too small to compute a scale from the mean; give `scale` instead",
+                number(shape)
             ));
         }
         Dist::weibull(shape, scale)
@@ -127,7 +131,7 @@ impl Dist {
     pub fn lognormal_mean_cv(mean: f64, cv: f64) -> Result<Dist, String> {
         let mean = positive("mean", mean)?;
         if !(cv >= 0.0 && cv.is_finite()) {
-            return Err(format!("cv must be zero or more, got {cv}"));
+            return Err(format!("cv must be zero or more, got {}", number(cv)));
         }
         let s2 = cv.mul_add(cv, 1.0).ln();
         Dist::lognormal(mean.ln() - s2 / 2.0, s2.sqrt())
@@ -139,10 +143,10 @@ impl Dist {
     /// When mu is not finite or sigma is negative, or the mean overflows.
     pub fn lognormal(mu: f64, sigma: f64) -> Result<Dist, String> {
         if !mu.is_finite() {
-            return Err(format!("mu must be a finite number, got {mu}"));
+            return Err(format!("mu must be a finite number, got {}", number(mu)));
         }
         if !(sigma >= 0.0 && sigma.is_finite()) {
-            return Err(format!("sigma must be zero or more, got {sigma}"));
+            return Err(format!("sigma must be zero or more, got {}", number(sigma)));
         }
         let d = Dist::LogNormal { mu, sigma };
         positive("the mean exp(mu + sigma²/2)", d.mean())?;
@@ -173,7 +177,7 @@ impl Dist {
     pub fn normal(mean: f64, sd: f64) -> Result<Dist, String> {
         let mean = positive("mean", mean)?;
         if !(sd >= 0.0 && sd.is_finite()) {
-            return Err(format!("sd must be zero or more, got {sd}"));
+            return Err(format!("sd must be zero or more, got {}", number(sd)));
         }
         Ok(Dist::Normal { mean, sd })
     }
@@ -184,7 +188,11 @@ impl Dist {
     /// When min > max or max is zero.
     pub fn uniform(min: f64, max: f64) -> Result<Dist, String> {
         if min.is_nan() || min > max {
-            return Err(format!("min ({min}) must not exceed max ({max})"));
+            return Err(format!(
+                "min ({}) must not exceed max ({})",
+                number(min),
+                number(max)
+            ));
         }
         positive("max", max)?;
         Ok(Dist::Uniform { min, max })
@@ -209,7 +217,7 @@ impl Dist {
         if value >= 0.0 && value.is_finite() {
             Ok(Dist::Deterministic { value })
         } else {
-            Err(format!("value must be zero or more, got {value}"))
+            Err(format!("value must be zero or more, got {}", number(value)))
         }
     }
 
@@ -396,6 +404,22 @@ pub fn hours(h: f64) -> String {
         format!("{} min", significant(h * 60.0, 6))
     } else {
         format!("{} h", significant(h, 6))
+    }
+}
+
+/// Formats a number as typed or computed, in full (the shortest text that
+/// reads back as the same number), in scientific notation from ten million
+/// up and below 0.0001: `1e-300`, not three hundred digits.
+pub fn number(x: f64) -> String {
+    let magnitude = if x == 0.0 || !x.is_finite() {
+        0.0
+    } else {
+        x.abs().log10().floor()
+    };
+    if (-4.0..7.0).contains(&magnitude) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
     }
 }
 

@@ -4,7 +4,7 @@ pub mod plot;
 pub mod text;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -731,7 +731,10 @@ pub fn summary_csv(reports: &[&Report]) -> Vec<u8> {
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same
-/// folder, flushed, then renamed over the target.
+/// folder with a name no other writer uses, flushed to disk, renamed over
+/// the target, and the folder flushed so the rename survives a crash.
+/// Several processes may write the same path at once: each renames its own
+/// complete file, the last one wins, none fails.
 ///
 /// # Errors
 /// [`Error::Output`] when the folder or file cannot be written.
@@ -749,15 +752,72 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    // Dropping the temporary file on an error removes it: only our own.
+    let prefix = temporary_prefix(&name);
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // Temporary files are private (0600) by default; outputs get the usual
+    // permissions, as a plain create would give them (0666 less the umask).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir).map_err(fail)?;
+    tmp.write_all(contents).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    sync_dir(dir).map_err(fail)
+}
+
+/// The start of the name of a temporary file for `name` written by this
+/// process: `.NAME.tmp-PID-`, then a random suffix.
+fn temporary_prefix(name: &str) -> String {
+    format!(".{name}.tmp-{}-", std::process::id())
+}
+
+/// Flushes a folder's entries (a rename) to disk.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)?.sync_all()
     }
-    result.map_err(fail)
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// Removes temporary files that interrupted runs left in `dir`: those of
+/// processes that no longer run (or, where that cannot be told, older than
+/// an hour). A live writer's temporary file is never touched.
+pub fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((_, rest)) = name.split_once(".tmp-") else {
+            continue;
+        };
+        if !name.starts_with('.') {
+            continue;
+        }
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if is_stale(&entry, pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn is_stale(entry: &std::fs::DirEntry, pid: Option<u32>) -> bool {
+    let proc_fs = Path::new("/proc/self").exists();
+    match pid {
+        Some(pid) if pid == std::process::id() => false,
+        Some(pid) if proc_fs => !Path::new("/proc").join(pid.to_string()).exists(),
+        _ => entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 3600),
+    }
 }

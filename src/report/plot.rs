@@ -91,16 +91,14 @@ fn write_plot(
         cause,
     })?;
     let png_path = dir.join(format!("{name}.png"));
-    let tmp = dir.join(format!(".{name}.tmp-{}.png", std::process::id()));
+    let mut pixels = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
     {
-        let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
         png(&root).map_err(|e| fail(&png_path, e))?;
         root.present().map_err(|e| fail(&png_path, err(e)))?;
     }
-    std::fs::rename(&tmp, &png_path).map_err(|cause| Error::Output {
-        file: png_path.clone(),
-        cause,
-    })?;
+    let encoded = encode_png(&pixels).map_err(|e| fail(&png_path, e.to_string()))?;
+    write_atomic(&png_path, &encoded)?;
     let svg_path = dir.join(format!("{name}.svg"));
     let mut text = String::new();
     {
@@ -110,6 +108,20 @@ fn write_plot(
     }
     write_atomic(&svg_path, text.as_bytes())?;
     Ok([png_path, svg_path])
+}
+
+/// Encodes an RGB image of [`SIZE`] as PNG, in memory, so that it is
+/// written like every other output (atomically, flushed to disk, with a
+/// plain message when the disk is full).
+fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, SIZE.0, SIZE.1);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
+    Ok(out)
 }
 
 fn draw<DB: DrawingBackend>(name: &str, root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
@@ -382,8 +394,9 @@ fn downtime<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
         .draw()
         .map_err(err)?;
     chart
-        .draw_series(h.counts.iter().enumerate().map(|(i, &c)| {
-            let (a, b) = (h.edges[i] / div, h.edges[i + 1] / div);
+        // Zipped, not indexed: an edited report may have too few edges.
+        .draw_series(h.counts.iter().zip(h.edges.windows(2)).map(|(&c, e)| {
+            let (a, b) = (e[0] / div, e[1] / div);
             Rectangle::new([(a, 0.0), (b, c as f64)], BLUE_LINE.mix(0.7).filled())
         }))
         .map_err(err)?
@@ -535,7 +548,14 @@ fn components<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> 
     };
     let mut rows: Vec<(&str, f64)> = all
         .iter()
-        .map(|c| (c.name.as_str(), 100.0 * c.downtime_share))
+        // A share is at most 1 in any report availsim writes; an edited
+        // one must not stretch the axis to infinity (plotters then hangs).
+        .map(|c| {
+            (
+                c.name.as_str(),
+                (100.0 * c.downtime_share).clamp(0.0, 100.0),
+            )
+        })
         .collect();
     rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
     rows.truncate(20);

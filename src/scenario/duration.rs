@@ -1,5 +1,6 @@
 //! Durations as written in scenarios: a number of hours, or a string with one
-//! unit (`ms`, `s`, `m`, `h`, `d`, `w`, `y`; 1 y = 8760 h).
+//! unit (`ms`, `s`, `m`, `h`, `d`, `w`, `y`; 1 y = 8760 h, also spelt out:
+//! `sec`, `min`, `hr`, `hours`, `days`, …).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -8,19 +9,26 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
+use crate::error::escape;
+
 /// Hours in a year, as availsim counts them (365 days).
 pub const HOURS_PER_YEAR: f64 = 8760.0;
 
-/// Units as (name, hours per unit as a fraction): dividing by the
-/// denominator keeps "3600s" exactly 1 h.
-const UNITS: [(&str, f64, f64); 7] = [
-    ("ms", 1.0, 3_600_000.0),
-    ("s", 1.0, 3600.0),
-    ("m", 1.0, 60.0),
-    ("h", 1.0, 1.0),
-    ("d", 24.0, 1.0),
-    ("w", 168.0, 1.0),
-    ("y", HOURS_PER_YEAR, 1.0),
+/// Units as (spellings, hours per unit as a fraction): dividing by the
+/// denominator keeps "3600s" exactly 1 h. The first spelling is the short
+/// one messages suggest.
+const UNITS: [(&[&str], f64, f64); 7] = [
+    (
+        &["ms", "msec", "msecs", "millisecond", "milliseconds"],
+        1.0,
+        3_600_000.0,
+    ),
+    (&["s", "sec", "secs", "second", "seconds"], 1.0, 3600.0),
+    (&["m", "min", "mins", "minute", "minutes"], 1.0, 60.0),
+    (&["h", "hr", "hrs", "hour", "hours"], 1.0, 1.0),
+    (&["d", "day", "days"], 24.0, 1.0),
+    (&["w", "wk", "wks", "week", "weeks"], 168.0, 1.0),
+    (&["y", "yr", "yrs", "year", "years"], HOURS_PER_YEAR, 1.0),
 ];
 
 /// A non-negative, finite duration in hours.
@@ -34,7 +42,9 @@ impl Duration {
     }
 }
 
-/// Parses a duration: `"90s"`, `"2.5d"`, `"10y"` or a bare number of hours.
+/// Parses a duration written as a string: a number and one unit, e.g.
+/// `"90s"`, `"2.5d"`, `"10y"`, `"30 min"`, `"2 hours"`. A bare number in a
+/// string (`"5"`) is an error: write `5` (hours) or `"5h"`.
 ///
 /// # Errors
 /// A message (lowercase, with the fix) when the text is not a finite,
@@ -45,22 +55,27 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
         .find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
         .unwrap_or(t.len());
     let (number, unit) = (t[..split].trim(), t[split..].trim());
-    let (mul, div) = if unit.is_empty() {
-        (1.0, 1.0)
-    } else {
-        match UNITS.iter().find(|(u, _, _)| *u == unit) {
-            Some((_, m, d)) => (*m, *d),
-            None => {
-                return Err(format!(
-                    "unknown unit `{unit}` in duration \"{text}\": use one of ms, s, m, h, d, w, y"
-                ))
-            }
-        }
+    let shown = escape(text);
+    let invalid = || {
+        format!("invalid duration \"{shown}\": expected a number and a unit, like \"90s\", \"8h\" or \"2.5d\"")
     };
-    let value: f64 = number.parse().map_err(|_| {
-        format!("invalid duration \"{text}\": expected a number and a unit, like \"90s\", \"8h\" or \"2.5d\"")
-    })?;
-    check_hours(value * mul / div, text)
+    if number.is_empty() {
+        return Err(invalid());
+    }
+    if unit.is_empty() {
+        return Err(format!(
+            "duration \"{shown}\" has no unit: write a number of hours without quotes, or a unit, like \"{}h\"",
+            escape(number)
+        ));
+    }
+    let Some((_, mul, div)) = UNITS.iter().find(|(names, _, _)| names.contains(&unit)) else {
+        return Err(format!(
+            "unknown unit `{}` in duration \"{shown}\": use one of ms, s (sec), m (min), h (hr, hours), d (days), w (weeks), y (years)",
+            escape(unit)
+        ));
+    };
+    let value: f64 = number.parse().map_err(|_| invalid())?;
+    check_hours(value * mul / div, &shown)
 }
 
 fn check_hours(hours: f64, shown: &str) -> Result<f64, String> {
@@ -91,7 +106,7 @@ impl Visitor<'_> for DurationVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
-        check_hours(v, &v.to_string())
+        check_hours(v, &crate::model::dist::number(v))
             .map(Duration)
             .map_err(E::custom)
     }
@@ -116,10 +131,10 @@ impl JsonSchema for Duration {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A duration: a number of hours, or a number with one unit (ms, s, m, h, d, w, y; 1y = 8760h), e.g. \"90s\", \"2.5d\"",
+            "description": "A duration: a number of hours, or a string with a number and one unit (ms, s, m, h, d, w, y; 1y = 8760h; also sec, min, hr, hours, days, weeks, years), e.g. \"90s\", \"2.5d\", \"30 min\"",
             "oneOf": [
                 { "type": "number", "minimum": 0 },
-                { "type": "string", "pattern": "^\\s*[0-9.eE+-]+\\s*(ms|s|m|h|d|w|y)?\\s*$" }
+                { "type": "string", "pattern": "^\\s*[0-9.eE+-]+\\s*(ms|msecs?|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|y|yrs?|years?)\\s*$" }
             ]
         })
     }
@@ -137,14 +152,20 @@ mod tests {
         assert_eq!(parse_duration("30m").unwrap(), 0.5);
         assert_eq!(parse_duration("1w").unwrap(), 168.0);
         assert_eq!(parse_duration("3600000ms").unwrap(), 1.0);
-        assert_eq!(parse_duration("8").unwrap(), 8.0);
+        assert_eq!(parse_duration("30 min").unwrap(), 0.5);
+        assert_eq!(parse_duration("2 hours").unwrap(), 2.0);
+        assert_eq!(parse_duration("1hr").unwrap(), 1.0);
+        assert_eq!(parse_duration("3 days").unwrap(), 72.0);
+        assert_eq!(parse_duration("90sec").unwrap(), 0.025);
+        assert_eq!(parse_duration("2 weeks").unwrap(), 336.0);
+        assert_eq!(parse_duration("1 year").unwrap(), 8760.0);
         assert_eq!(parse_duration(" 1e3 h ").unwrap(), 1000.0);
     }
 
     #[test]
     fn bad_durations_are_errors() {
         for bad in [
-            "5x", "-3h", "h", "", "1e400h", "nanh", "inf", "5 min", "1..2h",
+            "5x", "-3h", "h", "", "1e400h", "nanh", "inf", "5 mon", "1..2h", "8", " 5 ",
         ] {
             assert!(parse_duration(bad).is_err(), "{bad} should be rejected");
         }

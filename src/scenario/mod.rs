@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{Error, Issue};
+use crate::model::dist::{hours, number};
 use crate::model::{
     CommonCause, Component, Crew, Dist, Engine, Instance, Method, Model, ObjectiveDef, Simulation,
 };
@@ -50,6 +51,9 @@ pub struct Overrides {
 pub const MAX_INSTANCES: u64 = 1_000_000;
 /// Most points of the A(t) grid.
 pub const MAX_TRANSIENT_POINTS: u64 = 100_000;
+/// Most objective windows per replication, over all objectives: each is a
+/// number kept in memory by every thread while it runs a replication.
+pub const MAX_OBJECTIVE_WINDOWS: u64 = 2_000_000;
 /// Events per second per core assumed when refusing runs that cannot finish.
 pub(crate) const PLANNING_EVENTS_PER_SECOND: f64 = 2e7;
 /// Longest single-core run accepted, in seconds (30 days).
@@ -64,11 +68,8 @@ pub(crate) const MAX_RESULT_BYTES: f64 = 4.0 * 1024.0 * 1024.0 * 1024.0;
 /// invalid JSON (with line and column), [`Error::Invalid`] with every
 /// problem found otherwise.
 pub fn load_file(path: &Path, overrides: &Overrides) -> Result<Model, Error> {
-    let bytes = std::fs::read(path).map_err(|cause| Error::Read {
-        file: path.to_path_buf(),
-        cause,
-    })?;
-    load_bytes(&bytes, path, overrides)
+    let text = crate::input::read_text(path)?;
+    load_str(&text, path, overrides)
 }
 
 /// Validates a scenario given as bytes; `path` names it in messages and
@@ -78,7 +79,7 @@ pub fn load_file(path: &Path, overrides: &Overrides) -> Result<Model, Error> {
 /// As [`load_file`].
 pub fn load_bytes(bytes: &[u8], path: &Path, overrides: &Overrides) -> Result<Model, Error> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let (line, column) = line_column(bytes, e.valid_up_to());
+        let (line, column) = crate::input::line_column(bytes, e.valid_up_to());
         Error::Syntax {
             file: path.to_path_buf(),
             line,
@@ -94,12 +95,13 @@ pub fn load_bytes(bytes: &[u8], path: &Path, overrides: &Overrides) -> Result<Mo
 /// # Errors
 /// As [`load_file`].
 pub fn load_str(text: &str, path: &Path, overrides: &Overrides) -> Result<Model, Error> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let file = path.to_path_buf();
     let value: Value = serde_json::from_str(text).map_err(|e| Error::Syntax {
         file: file.clone(),
         line: e.line(),
         column: e.column(),
-        message: strip_position(&e.to_string()),
+        message: crate::input::json_message(&e),
     })?;
     if !value.is_object() {
         return Err(invalid(
@@ -132,20 +134,6 @@ fn invalid(path: &Path, issue: Issue) -> Error {
     }
 }
 
-fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
-    let before = &bytes[..offset.min(bytes.len())];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-    (line, column)
-}
-
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    }
-}
-
 /// The JSON type of a value, for messages.
 pub(crate) fn kind_of(v: &Value) -> &'static str {
     match v {
@@ -171,7 +159,7 @@ pub(crate) fn join_path(prefix: &str, suffix: &str) -> String {
 /// Turns a serde error at `prefix` into an issue, with a did-you-mean hint
 /// for unknown fields and variants.
 fn serde_issue<E: std::fmt::Display>(prefix: &str, e: &serde_path_to_error::Error<E>) -> Issue {
-    let message = strip_position(&e.inner().to_string());
+    let message = crate::input::strip_position(&e.inner().to_string());
     let issue = Issue::new(join_path(prefix, &e.path().to_string()), message.clone());
     match suggest_from_message(&message) {
         Some(s) => issue.hint(format!("did you mean `{s}`?")),
@@ -321,8 +309,7 @@ impl Loader {
             Some(Value::String(s)) if valid_name(&s) => s,
             Some(Value::String(s)) => {
                 self.push(
-                    Issue::new("name", format!("invalid scenario name \"{s}\""))
-                        .hint("use letters, digits, '-', '_' and '.', not starting with '.': it names the output folder"),
+                    Issue::new("name", format!("invalid scenario name \"{s}\"")).hint(NAME_HINT),
                 );
                 s
             }
@@ -362,7 +349,11 @@ impl Loader {
             self.push(
                 Issue::new(
                     "simulation.warmup",
-                    format!("warmup ({warmup} h) must be shorter than the horizon ({horizon} h)"),
+                    format!(
+                        "warmup ({}) must be shorter than the horizon ({})",
+                        hours(warmup),
+                        hours(horizon)
+                    ),
                 )
                 .hint("statistics count from warmup to horizon"),
             );
@@ -686,6 +677,7 @@ impl Loader {
             return Vec::new();
         };
         let mut out = Vec::new();
+        let mut windows = 0.0;
         for (j, o) in raw.into_iter().enumerate() {
             let path = format!("objectives[{j}]");
             if !(0.0..=1.0).contains(&o.availability) {
@@ -694,7 +686,7 @@ impl Loader {
                         format!("{path}.availability"),
                         format!(
                             "availability must be between 0 and 1, got {}",
-                            o.availability
+                            number(o.availability)
                         ),
                     )
                     .hint("write 99.95% as 0.9995"),
@@ -704,8 +696,34 @@ impl Loader {
             let w = o.window.hours();
             if w <= 0.0 || w > sim.window() {
                 self.push(
-                    Issue::new(format!("{path}.window"), format!("the window ({w} h) must be positive and fit in [warmup, horizon] ({} h)", sim.window()))
-                        .hint("lengthen the horizon or shorten the window"),
+                    Issue::new(
+                        format!("{path}.window"),
+                        format!(
+                            "the window ({}) must be positive and fit in [warmup, horizon] ({})",
+                            hours(w),
+                            hours(sim.window())
+                        ),
+                    )
+                    .hint("lengthen the horizon or shorten the window"),
+                );
+                continue;
+            }
+            let n = whole_windows(sim.window(), w);
+            windows += n;
+            if windows > MAX_OBJECTIVE_WINDOWS as f64 {
+                windows -= n;
+                self.push(
+                    Issue::new(
+                        format!("{path}.window"),
+                        format!(
+                            "{} windows over {} make {} windows per replication; availsim tracks at most {} (8 bytes each, per thread)",
+                            hours(w),
+                            hours(sim.window()),
+                            number(n),
+                            number(MAX_OBJECTIVE_WINDOWS as f64)
+                        ),
+                    )
+                    .hint("lengthen the window (availability objectives are usually over 1d to 30d) or shorten the horizon"),
                 );
                 continue;
             }
@@ -831,16 +849,31 @@ impl Loader {
     }
 }
 
+/// Whole windows of `window` hours in `span` hours, counted as the engine
+/// counts them (a span of exactly k windows holds k despite rounding).
+fn whole_windows(span: f64, window: f64) -> f64 {
+    (span / window * (1.0 + 1e-12)).floor()
+}
+
 pub(crate) fn human_seconds(s: f64) -> String {
     let days = s / 86_400.0;
-    if days >= 365.0 {
+    if days >= 1e6 * 365.0 {
+        format!("{:.1e} years", days / 365.0)
+    } else if days >= 365.0 {
         format!("{:.1} years", days / 365.0)
     } else {
         format!("{days:.0} days")
     }
 }
 
-fn valid_name(s: &str) -> bool {
+/// How to write a scenario name, for messages.
+pub const NAME_HINT: &str =
+    "use letters, digits, '-', '_' and '.', not starting with '.': it names the output folder";
+
+/// Whether `s` may name a scenario (and so its output folder): letters,
+/// digits, `-`, `_` and `.`, not starting with `.`, at most 200 bytes. The
+/// one rule for names given in a scenario and names read back from reports.
+pub fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with('.')
         && s.len() <= 200

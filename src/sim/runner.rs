@@ -6,7 +6,9 @@
 //! the same statistics to the last bit on any number of threads.
 
 use std::ops::Range;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::SeedableRng;
@@ -28,7 +30,11 @@ pub const BLOCK: u64 = 64;
 /// and of sharding.
 pub const CHUNK: u64 = 64;
 
-/// Progress of a run, reported after every wave.
+/// How often a run reports progress while a chunk is under way.
+const PROGRESS_TICK: Duration = Duration::from_millis(100);
+
+/// Progress of a run, reported after every chunk and every
+/// tenth of a second in between (so a run of one chunk shows progress too).
 #[derive(Clone, Copy, Debug)]
 pub struct Progress {
     /// Replications finished.
@@ -175,12 +181,27 @@ pub fn simulate_blocks(
     while c * CHUNK < blocks.end {
         let whole = c * CHUNK..((c + 1) * CHUNK).min(all);
         let (first, last) = (whole.start.max(blocks.start), whole.end.min(blocks.end));
-        let parts: Vec<Tally> = pool.install(|| {
-            (first..last)
-                .into_par_iter()
-                .map(|b| run_block(&program, sim.seed, b * BLOCK..((b + 1) * BLOCK).min(total)))
-                .collect()
-        });
+        let live = Live::default();
+        let parts = watch(
+            || {
+                pool.install(|| {
+                    (first..last)
+                        .into_par_iter()
+                        .map(|b| {
+                            let reps = b * BLOCK..((b + 1) * BLOCK).min(total);
+                            run_counted(&program, sim.seed, reps, Some(&live))
+                        })
+                        .collect::<Vec<Tally>>()
+                })
+            },
+            &mut || {
+                progress(Progress {
+                    done: done + live.done.load(Ordering::Relaxed),
+                    total: in_range,
+                    events: events + live.events.load(Ordering::Relaxed),
+                })
+            },
+        );
         for part in &parts {
             done += part.replications();
             events += part.events;
@@ -243,12 +264,52 @@ pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
 
 /// Runs replications `reps` in order into a fresh tally.
 pub fn run_block(program: &Program, seed: u64, reps: std::ops::Range<u64>) -> Tally {
+    run_counted(program, seed, reps, None)
+}
+
+/// Replications and events finished so far in the chunk under way, counted
+/// by the workers as they go. For progress display only: results never
+/// depend on it.
+#[derive(Default)]
+struct Live {
+    done: AtomicU64,
+    events: AtomicU64,
+}
+
+/// [`run_block`], counting each finished replication in `live`.
+fn run_counted(program: &Program, seed: u64, reps: Range<u64>, live: Option<&Live>) -> Tally {
     let mut tally = Tally::new(program.rows(), program.grid_points(), program.objectives());
     tally.down_values.reserve((reps.end - reps.start) as usize);
     let mut state = Replication::default();
     for rep in reps {
         let mut rng = replication_rng(seed, rep);
+        let before = tally.events;
         state.run(program, &mut rng, &mut tally);
+        if let Some(live) = live {
+            live.done.fetch_add(1, Ordering::Relaxed);
+            live.events
+                .fetch_add(tally.events - before, Ordering::Relaxed);
+        }
     }
     tally
+}
+
+/// Runs `work` on a helper thread and calls `tick` on this one every
+/// [`PROGRESS_TICK`] until the work is done (the progress callback need not
+/// be `Send`). A panic in `work` carries over.
+fn watch<T: Send>(work: impl FnOnce() -> T + Send, tick: &mut dyn FnMut()) -> T {
+    std::thread::scope(|s| {
+        let (done_tx, done_rx) = channel();
+        let worker = s.spawn(move || {
+            let out = work();
+            let _ = done_tx.send(());
+            out
+        });
+        while let Err(RecvTimeoutError::Timeout) = done_rx.recv_timeout(PROGRESS_TICK) {
+            tick();
+        }
+        worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }

@@ -8,6 +8,7 @@ mod exact;
 mod hardening;
 mod precision;
 mod reports;
+mod resources;
 mod robustness;
 mod scale;
 mod simultaneous;
