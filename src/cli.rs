@@ -182,9 +182,19 @@ pub enum Format {
     Json,
 }
 
+/// A duration on the command line in hours: with a unit, or a bare number
+/// of hours (as a JSON number is in a scenario).
+fn cli_hours(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(hours) if hours.is_finite() => Ok(hours),
+        Ok(_) => Err("a duration must be a finite number of hours".into()),
+        Err(_) => availsim::scenario::parse_duration(s),
+    }
+}
+
 /// A wall-time limit in seconds.
 fn parse_time_limit(s: &str) -> Result<f64, String> {
-    let h = availsim::scenario::parse_duration(s)?;
+    let h = cli_hours(s)?;
     if h > 0.0 {
         Ok(h * 3600.0)
     } else {
@@ -195,11 +205,7 @@ fn parse_time_limit(s: &str) -> Result<f64, String> {
 /// A duration on the command line: with a unit, or a bare number of hours
 /// (as a JSON number is in a scenario).
 fn parse_horizon(s: &str) -> Result<f64, String> {
-    let h = match s.trim().parse::<f64>() {
-        Ok(hours) if hours.is_finite() => hours,
-        Ok(_) => return Err("the horizon must be a finite number of hours".into()),
-        Err(_) => availsim::scenario::parse_duration(s)?,
-    };
+    let h = cli_hours(s)?;
     if h > 0.0 {
         Ok(h)
     } else {

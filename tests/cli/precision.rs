@@ -222,7 +222,6 @@ fn without_a_precision_target_runs_are_as_before() {
 }
 
 #[test]
-#[ignore = "one message changed in the harden-b merge; to be re-checked"]
 fn bad_precision_targets_and_methods_are_clear_errors() {
     let d = Dir::new();
     let file = d.write("pair.json", PAIR);
