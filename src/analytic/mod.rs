@@ -72,6 +72,12 @@ pub struct Analysis {
     /// Steady-state system failures (up → down transitions) per hour, where
     /// the method gives it.
     pub outage_rate: Option<f64>,
+    /// Steady-state unavailability computed directly (not as 1 − A, which
+    /// loses every digit below 10⁻¹⁶), where the method gives it.
+    pub steady_unavailability: Option<f64>,
+    /// Expected unavailability over [warmup, horizon], computed directly,
+    /// where the method gives it.
+    pub interval_unavailability: Option<f64>,
 }
 
 impl Analysis {
@@ -83,6 +89,21 @@ impl Analysis {
         } else {
             None
         }
+    }
+
+    /// The exact unavailability the simulation is compared with (exact
+    /// methods only): the direct figure where the method gives one, else
+    /// 1 − [`Analysis::reference`].
+    pub fn reference_unavailability(&self) -> Option<f64> {
+        if !self.exact {
+            return None;
+        }
+        let direct = if self.interval.is_some() {
+            self.interval_unavailability
+        } else {
+            self.steady_unavailability
+        };
+        direct.or_else(|| self.reference().map(|a| (1.0 - a).clamp(0.0, 1.0)))
     }
 }
 
@@ -133,6 +154,8 @@ pub fn analyze(model: &Model) -> Analysis {
                     error_bound: None,
                     states: None,
                     outage_rate: None,
+                    steady_unavailability: None,
+                    interval_unavailability: None,
                 }
             }
             Err(too_big) => approximation(model, format!("{why}; {too_big}")),
@@ -171,6 +194,8 @@ fn structure_analysis(model: &Model, sf: &Structure, exponential: bool) -> Analy
         error_bound: None,
         states: None,
         outage_rate: None,
+        steady_unavailability: None,
+        interval_unavailability: None,
     }
 }
 
@@ -322,6 +347,8 @@ fn approximation(model: &Model, why: String) -> Analysis {
                     error_bound: None,
                     states: None,
                     outage_rate: None,
+                    steady_unavailability: None,
+                    interval_unavailability: None,
         note: format!(
             "approximation: crews as dedicated repair, standby as ideal parallel groups less the detection, failover and manual-recovery time per active-unit failure ({why})"
         ),
