@@ -856,8 +856,7 @@ impl<'a> Checker<'a> {
             }
         }
         if t.years() != n.saturating_mul(self.years)
-            || t
-                .year_down_hours
+            || t.year_down_hours
                 .iter()
                 .any(|&h| !(h > 0.0 && h <= HOURS_PER_YEAR * (1.0 + 1e-9)))
         {

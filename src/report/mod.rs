@@ -176,10 +176,7 @@ impl CalendarYears {
             return None;
         }
         // Type-7 quantile over the zeros followed by the sorted others.
-        let at = |i: u64| {
-            i.checked_sub(zeros)
-                .map_or(0.0, |k| down[k as usize])
-        };
+        let at = |i: u64| i.checked_sub(zeros).map_or(0.0, |k| down[k as usize]);
         let q = |p: f64| {
             let h = (n - 1) as f64 * p;
             let lo = h.floor() as u64;

@@ -147,7 +147,8 @@ impl Tally {
         }
         self.events += other.events;
         self.years_without_downtime += other.years_without_downtime;
-        self.year_down_hours.extend_from_slice(&other.year_down_hours);
+        self.year_down_hours
+            .extend_from_slice(&other.year_down_hours);
         self.requests.merge(&other.requests);
         if self.objectives.len() < other.objectives.len() {
             self.objectives

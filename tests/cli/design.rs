@@ -47,7 +47,11 @@ fn calendar_years_of_a_long_run_are_distributed_as_single_year_runs() {
             "{what}: {got} against {q} (se {se})"
         );
     };
-    close(s.without_downtime, y.without_downtime, "years without down time");
+    close(
+        s.without_downtime,
+        y.without_downtime,
+        "years without down time",
+    );
     // The p90 and p99 of 20,000 years each: their ranks are uncertain by
     // about ±4.5·√(2·n·p(1−p)) years (p90: ±270, p99: ±90), which over this
     // distribution's density moves the value by about 5% and 8%.
