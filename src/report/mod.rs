@@ -1,5 +1,6 @@
 //! The report of a run (SPEC §5) and its writers.
 
+pub mod html;
 pub mod plot;
 pub mod text;
 

@@ -60,3 +60,71 @@ fn calendar_years_of_a_long_run_are_distributed_as_single_year_runs() {
     assert!(rel(y.p90, s.p90) < 0.08, "p90 {} vs {}", y.p90, s.p90);
     assert!(rel(y.p99, s.p99) < 0.12, "p99 {} vs {}", y.p99, s.p99);
 }
+
+/// The page with each inline SVG cut to its opening tag, and the checkout's
+/// path removed: the skeleton a reviewer sees.
+fn html_skeleton(page: &str) -> String {
+    let root = format!("{}/", env!("CARGO_MANIFEST_DIR"));
+    let mut out = String::new();
+    let mut rest = page.replace(&root, "");
+    while let Some(start) = rest.find("<svg") {
+        let end = rest[start..].find("</svg>").expect("closed svg") + start + 6;
+        out.push_str(&rest[..start]);
+        out.push_str("<svg …/>");
+        rest = rest[end..].to_string();
+    }
+    out.push_str(&rest);
+    out
+}
+
+#[test]
+fn report_html_is_self_contained_and_its_skeleton_is_stable() {
+    let d = Dir::new();
+    let file = scenarios().join("db-failover.json");
+    let o = d.run(&[
+        "run",
+        file.to_str().unwrap(),
+        "--replications",
+        "300",
+        "--seed",
+        "4",
+        "--threads",
+        "2",
+        "--out",
+        "out",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = std::fs::read_to_string(d.path().join("out/db-failover/report.html")).unwrap();
+    // Offline: nothing is loaded from anywhere.
+    for remote in ["<script", "<link", "<img", "http://", "https://", "@import"] {
+        let outside_svg = html_skeleton(&page);
+        assert!(
+            !outside_svg.contains(remote),
+            "report.html contains {remote}"
+        );
+    }
+    assert_eq!(page.matches("<svg").count(), page.matches("</svg>").count());
+    assert!(page.matches("<svg").count() >= 4, "every plot inline");
+    insta::assert_snapshot!("db_failover_html", html_skeleton(&page));
+}
+
+#[test]
+fn batch_writes_an_index_linking_every_run() {
+    let d = Dir::new();
+    let a = d.write("a.json", &lb_db("1y", 400));
+    let b = d.write("b.json", &lb_db("2y", 400).replace("lb-db", "second"));
+    let o = d.run(&[
+        "batch",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--no-plots",
+        "--out",
+        "out",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let index = std::fs::read_to_string(d.path().join("out/index.html")).unwrap();
+    for name in ["lb-db", "second"] {
+        assert!(index.contains(&format!("href=\"{name}/report.html\"")));
+        assert!(d.path().join(format!("out/{name}/report.html")).is_file());
+    }
+}
