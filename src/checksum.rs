@@ -112,6 +112,9 @@ pub fn piece_checksum(
         events,
         years_without_downtime,
         year_down_hours,
+        bin_down,
+        bin_down_sq,
+        first_failure_at,
     } = tally;
     h.moments(down);
     h.f64s(down_values);
@@ -139,6 +142,9 @@ pub fn piece_checksum(
     h.word(*events);
     h.word(*years_without_downtime);
     h.f64s(year_down_hours);
+    h.f64s(bin_down);
+    h.f64s(bin_down_sq);
+    h.u64s(first_failure_at);
     format!("{:016x}", h.finish())
 }
 

@@ -1,5 +1,6 @@
 //! The report of a run (SPEC §5) and its writers.
 
+pub mod curves;
 pub mod html;
 pub mod plot;
 pub mod text;
@@ -53,6 +54,9 @@ pub struct Report {
     pub analytic: Analytic,
     /// The running estimate against replications.
     pub convergence: Convergence,
+    /// R(t) = P(no system failure by t); null for rare-event runs.
+    #[serde(default)]
+    pub reliability: Option<curves::Reliability>,
 }
 
 /// Run settings and cost. `threads`, `wall_seconds` and `events_per_second`
@@ -308,6 +312,10 @@ pub struct Transient {
     pub time_hours: Vec<f64>,
     /// Fraction of replications up at each time.
     pub availability: Vec<f64>,
+    /// Interval availability of each bin between grid points, with its
+    /// band and the exact curve where one exists.
+    #[serde(default)]
+    pub bins: Option<curves::Bins>,
 }
 
 /// The analytic cross-check (SPEC §4).
@@ -406,6 +414,7 @@ impl Report {
         let [d_lo, d_hi] = d.ci(0.95);
         let mean = 1.0 - d.mean;
         let per_year = |x: f64| x * HOURS_PER_YEAR;
+        let grid = sim.grid();
         Report {
             scenario: model.name.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -470,13 +479,15 @@ impl Report {
             ),
             components: Some(components(model, t, reps)),
             transient: Some(Transient {
-                time_hours: sim.grid(),
+                time_hours: grid.clone(),
                 availability: t
                     .transient_up
                     .iter()
                     .map(|&u| u as f64 / reps as f64)
                     .collect(),
+                bins: curves::bins(model, analysis, t, &grid),
             }),
+            reliability: curves::reliability(model, t, &grid),
             analytic: Analytic::new(analysis, mean, d.std_error(), reps),
             convergence,
         }
@@ -554,6 +565,7 @@ impl Report {
             objectives: None,
             components: None,
             transient: None,
+            reliability: None,
             analytic: Analytic::new(&steady, 1.0 - e.mean, std_error, units),
             convergence: rounds_convergence(&stopper.history),
         }

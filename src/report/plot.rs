@@ -24,7 +24,13 @@ const ORANGE: RGBColor = RGBColor(230, 120, 20);
 const RED_LINE: RGBColor = RGBColor(200, 40, 40);
 
 /// The plots every run draws.
-pub const PLOTS: [&str; 4] = ["availability", "downtime", "convergence", "components"];
+pub const PLOTS: [&str; 5] = [
+    "availability",
+    "downtime",
+    "convergence",
+    "components",
+    "reliability",
+];
 
 type Drawn = Result<(), String>;
 
@@ -53,7 +59,7 @@ fn svg_string(name: &str, report: &Report) -> Result<String, String> {
 /// page).
 pub fn caption(name: &str) -> &'static str {
     match name {
-        "availability" => "Availability over time across replications, with its 95% band and the analytic value.",
+        "availability" => "Availability over time: point samples A(t) (fraction of replications up at each grid time) and the interval availability of each bin between grid points (all up time in the bin, from every replication) with its 95% band; the exact expected availability per bin where the analytic engine has it, and the steady state.",
         "downtime" => "Down time per year across replications (each replication's average over the window), mean and p95 marked.",
         "convergence" => "The running estimate and its 95% band as replications accumulate, against the analytic value.",
         "components" => "Share of system down time per instance, largest first. Instances down together each count the whole outage, so shares add up to more than 100%: a share is coincidence, not cause.",
@@ -102,6 +108,7 @@ fn has_data(name: &str, r: &Report) -> bool {
         "availability" => r.transient.is_some(),
         "downtime" => r.downtime_hours_per_year.histogram.is_some(),
         "components" => r.components.is_some(),
+        "reliability" => r.reliability.is_some(),
         _ => true,
     }
 }
@@ -164,6 +171,7 @@ fn draw<DB: DrawingBackend>(name: &str, root: &DrawingArea<DB, Shift>, r: &Repor
         "availability" => availability(root, r),
         "downtime" => downtime(root, r),
         "convergence" => convergence(root, r),
+        "reliability" => reliability(root, r),
         _ => components(root, r),
     }
 }
@@ -241,7 +249,7 @@ fn availability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -
         r.simulation.warmup_hours / div,
         (r.simulation.horizon_hours / div).max(r.simulation.warmup_hours / div + 1e-9),
     );
-    let title = format!("Point availability A(t) — {}", r.scenario);
+    let title = format!("Availability over time — {}", r.scenario);
     let line = analytic_line(r);
     if crowded(r) {
         // Unavailability 1 − A(t) on a log scale. An estimate from n
@@ -292,24 +300,29 @@ fn availability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -
                     .map(|&(t, _, _, hi)| (t, clamp(1.0 - hi))),
             )
             .collect();
-        chart
-            .draw_series(std::iter::once(Polygon::new(band, BLUE_LINE.mix(0.18))))
-            .map_err(err)?
-            .label("95% confidence band (Wilson)")
-            .legend(|(x, y)| {
-                Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.18).filled())
-            });
+        // The point samples' band spans 0 to several times 1/n at this
+        // resolution: drawn only when there are no bins to read instead.
+        if tr.bins.is_none() {
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, BLUE_LINE.mix(0.18))))
+                .map_err(err)?
+                .label("95% confidence band (Wilson)")
+                .legend(|(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.18).filled())
+                });
+        }
         // Markers, not a line: at this resolution most estimates are 0 or a
         // few replications, and a line would zigzag between them.
         chart
-            .draw_series(
-                points
-                    .iter()
-                    .map(|&(t, a, _, _)| Circle::new((t, clamp(1.0 - a)), 3, BLUE_LINE.filled())),
-            )
+            .draw_series(points.iter().map(|&(t, a, _, _)| {
+                Circle::new((t, clamp(1.0 - a)), 2, BLUE_LINE.mix(0.5).filled())
+            }))
             .map_err(err)?
-            .label("simulated 1 − A(t)")
+            .label("point samples 1 − A(t) (0 drawn at the floor)")
             .legend(|(x, y)| Circle::new((x + 10, y), 4, BLUE_LINE.filled()));
+        if let Some(b) = &tr.bins {
+            draw_bins(&mut chart, b, div, |a| clamp(1.0 - a))?;
+        }
         if let Some((v, label)) = line {
             chart
                 .draw_series(LineSeries::new(
@@ -360,10 +373,13 @@ fn availability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -
                 BLUE_LINE.stroke_width(2),
             ))
             .map_err(err)?
-            .label("simulated A(t)")
+            .label("point samples A(t)")
             .legend(|(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], BLUE_LINE.stroke_width(2))
             });
+        if let Some(b) = &tr.bins {
+            draw_bins(&mut chart, b, div, |a| a.max(y0))?;
+        }
         if let Some((v, label)) = line {
             chart
                 .draw_series(LineSeries::new(
@@ -378,6 +394,122 @@ fn availability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -
         }
         legend(&mut chart)
     }
+}
+
+/// R(t) with its band and the exact curve where one exists.
+fn reliability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
+    let Some(rel) = &r.reliability else {
+        return Ok(());
+    };
+    let (div, unit) = time_unit(r.simulation.horizon_hours);
+    let x0 = rel.time_hours.first().copied().unwrap_or(0.0) / div;
+    let x1 = (rel.time_hours.last().copied().unwrap_or(1.0) / div).max(x0 + 1e-9);
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!(
+                "Reliability R(t) = P(no system failure by t) — {}",
+                r.scenario
+            ),
+            (FONT, 28),
+        )
+        .margin(20)
+        .x_label_area_size(60)
+        .y_label_area_size(90)
+        .build_cartesian_2d(x0..x1, 0.0..1.0)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(format!("time ({unit})"))
+        .y_desc("R(t)")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 20))
+        .draw()
+        .map_err(err)?;
+    let t: Vec<f64> = rel.time_hours.iter().map(|&x| x / div).collect();
+    let band: Vec<(f64, f64)> = t
+        .iter()
+        .zip(&rel.ci95_low)
+        .map(|(&x, &y)| (x, y))
+        .chain(t.iter().zip(&rel.ci95_high).rev().map(|(&x, &y)| (x, y)))
+        .collect();
+    chart
+        .draw_series(std::iter::once(Polygon::new(band, BLUE_LINE.mix(0.18))))
+        .map_err(err)?
+        .label("95% confidence band (Wilson)")
+        .legend(|(x, y)| {
+            Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.18).filled())
+        });
+    chart
+        .draw_series(LineSeries::new(
+            t.iter().zip(&rel.survival).map(|(&x, &y)| (x, y)),
+            BLUE_LINE.stroke_width(2),
+        ))
+        .map_err(err)?
+        .label("Kaplan–Meier over replications")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE_LINE.stroke_width(2)));
+    if let Some(exact) = &rel.exact {
+        chart
+            .draw_series(LineSeries::new(
+                t.iter().zip(exact).map(|(&x, &y)| (x, y)),
+                RED_LINE.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label("exact R(t)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED_LINE.stroke_width(2)));
+    }
+    legend(&mut chart)
+}
+
+/// The interval availability per bin (a step line at the bins' values,
+/// its band) and the exact bin curve, mapped onto the chart's y by `y`.
+fn draw_bins<'a, DB: DrawingBackend + 'a, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    b: &super::curves::Bins,
+    div: f64,
+    y: impl Fn(f64) -> f64,
+) -> Drawn {
+    let steps = |values: &[f64]| -> Vec<(f64, f64)> {
+        b.start_hours
+            .iter()
+            .zip(&b.end_hours)
+            .zip(values)
+            .flat_map(|((&s, &e), &v)| [(s / div, y(v)), (e / div, y(v))])
+            .collect()
+    };
+    let low = steps(&b.ci95_low);
+    let high = steps(&b.ci95_high);
+    let band: Vec<(f64, f64)> = low
+        .iter()
+        .copied()
+        .chain(high.iter().rev().copied())
+        .collect();
+    chart
+        .draw_series(std::iter::once(Polygon::new(band, ORANGE.mix(0.2))))
+        .map_err(err)?
+        .label("95% band of the interval availability per bin")
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], ORANGE.mix(0.2).filled()));
+    chart
+        .draw_series(LineSeries::new(
+            steps(&b.availability),
+            ORANGE.stroke_width(2),
+        ))
+        .map_err(err)?
+        .label("interval availability per bin (all up time in the bin)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], ORANGE.stroke_width(2)));
+    if let Some(exact) = &b.exact {
+        let mids = b
+            .start_hours
+            .iter()
+            .zip(&b.end_hours)
+            .zip(exact)
+            .map(|((&s, &e), &v)| ((s + e) / 2.0 / div, y(v)));
+        chart
+            .draw_series(LineSeries::new(mids, BLACK.stroke_width(2)))
+            .map_err(err)?
+            .label("exact expected availability per bin (from all up)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+    }
+    Ok(())
 }
 
 fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(

@@ -71,6 +71,8 @@ pub struct Replication {
     window_down: Vec<Vec<f64>>,
     /// System down hours in each whole simulated year from the warmup.
     year_down: Vec<f64>,
+    /// System down hours in each bin between consecutive A(t) grid points.
+    bin_down: Vec<f64>,
     start_times: Vec<f64>,
     pub(super) system_up: bool,
     pub(super) system_down_since: f64,
@@ -153,6 +155,8 @@ impl Replication {
         }
         self.year_down.clear();
         self.year_down.resize(whole_windows(p, HOURS_PER_YEAR), 0.0);
+        self.bin_down.clear();
+        self.bin_down.resize(p.grid.len().saturating_sub(1), 0.0);
         self.system_up = true;
         self.system_down_since = 0.0;
         self.system_down = 0.0;
@@ -481,6 +485,8 @@ impl Replication {
             add_to_windows(windows, p.warmup, o.window, a, b);
         }
         add_to_windows(&mut self.year_down, p.warmup, HOURS_PER_YEAR, a, b);
+        let bin = bin_width(p);
+        add_to_windows(&mut self.bin_down, p.warmup, bin, a, b);
     }
 
     /// Integrates the request success ratio up to `t` and recomputes it:
@@ -551,6 +557,10 @@ impl Replication {
         for &down in &self.year_down {
             tally.push_year(down);
         }
+        tally.push_bins(&self.bin_down, bin_width(p));
+        if self.first_failure <= p.horizon {
+            tally.push_first_failure(p.grid.partition_point(|&g| g < self.first_failure));
+        }
         tally.down.push(end / window);
         tally.down_values.push(end / window);
         tally.system_down_hours += end;
@@ -563,6 +573,11 @@ impl Replication {
         }
         tally.events += self.events;
     }
+}
+
+/// The width of the bins between consecutive A(t) grid points.
+fn bin_width(p: &Program) -> f64 {
+    (p.horizon - p.warmup) / p.grid.len().saturating_sub(1).max(1) as f64
 }
 
 /// Whole windows of length `w` in [warmup, horizon] (a window that ends at

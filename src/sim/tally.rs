@@ -43,6 +43,18 @@ pub struct Tally {
     /// systems nearly every year is one).
     #[serde(default)]
     pub year_down_hours: Vec<f64>,
+    /// Per bin between consecutive A(t) grid points: Σ over replications of
+    /// the system down fraction of the bin.
+    #[serde(default)]
+    pub bin_down: Vec<f64>,
+    /// The same, squared (for the band of the interval availability).
+    #[serde(default)]
+    pub bin_down_sq: Vec<f64>,
+    /// Per A(t) grid point j: replications whose first system failure came
+    /// after grid point j − 1 and at or before grid point j (point 0: at or
+    /// before it), for the reliability curve.
+    #[serde(default)]
+    pub first_failure_at: Vec<u64>,
 }
 
 /// Bins of the window-availability histogram per unit of nines.
@@ -124,6 +136,27 @@ impl Tally {
         }
     }
 
+    /// Records one replication's down hours per A(t) bin of width `width`.
+    pub fn push_bins(&mut self, down_hours: &[f64], width: f64) {
+        if self.bin_down.len() < down_hours.len() {
+            self.bin_down.resize(down_hours.len(), 0.0);
+            self.bin_down_sq.resize(down_hours.len(), 0.0);
+        }
+        for (j, &h) in down_hours.iter().enumerate() {
+            let f = (h / width).clamp(0.0, 1.0);
+            self.bin_down[j] += f;
+            self.bin_down_sq[j] += f * f;
+        }
+    }
+
+    /// Records a first system failure by grid point `j`.
+    pub fn push_first_failure(&mut self, j: usize) {
+        if self.first_failure_at.len() <= j {
+            self.first_failure_at.resize(j + 1, 0);
+        }
+        self.first_failure_at[j] += 1;
+    }
+
     /// Whole simulated years tallied.
     pub fn years(&self) -> u64 {
         self.years_without_downtime + self.year_down_hours.len() as u64
@@ -149,6 +182,19 @@ impl Tally {
         self.years_without_downtime += other.years_without_downtime;
         self.year_down_hours
             .extend_from_slice(&other.year_down_hours);
+        add(&mut self.bin_down, &other.bin_down);
+        add(&mut self.bin_down_sq, &other.bin_down_sq);
+        if self.first_failure_at.len() < other.first_failure_at.len() {
+            self.first_failure_at
+                .resize(other.first_failure_at.len(), 0);
+        }
+        for (a, b) in self
+            .first_failure_at
+            .iter_mut()
+            .zip(&other.first_failure_at)
+        {
+            *a += b;
+        }
         self.requests.merge(&other.requests);
         if self.objectives.len() < other.objectives.len() {
             self.objectives
