@@ -18,7 +18,7 @@ pub mod ctmc;
 pub mod structure;
 
 use crate::model::{Dist, Model, Node};
-use crate::stats::t_quantile;
+use crate::stats::UnavailabilityEstimate;
 pub use structure::Structure;
 
 /// Which method gave the figures.
@@ -441,13 +441,116 @@ fn first_repair(node: &Node, model: &Model) -> f64 {
     first.unwrap_or(0.0)
 }
 
-/// `pass` when `exact` lies in the simulation's 99.9% confidence interval.
-/// Returns (verdict, z); no verdict when the simulation saw no variation.
-pub fn verdict(exact: f64, mean: f64, std_error: f64, n: u64) -> (Option<bool>, Option<f64>) {
-    if std_error.is_nan() || std_error <= 0.0 {
-        return (None, None);
+/// The outcome of comparing an unavailability estimate with the analytic
+/// figures (SPEC §4): a verdict, or the reason there is none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    /// `Some(true)` pass, `Some(false)` fail, `None` no verdict.
+    pub pass: Option<bool>,
+    /// (exact − simulated unavailability) / standard error: the same sign
+    /// as (simulated − exact availability) / standard error.
+    pub z: Option<f64>,
+    /// Which analytic figure the estimate was compared with: `interval` or
+    /// `steady_state`.
+    pub compared_with: Option<&'static str>,
+    /// The analytic unavailability compared with (also for approximations,
+    /// which get a relative difference and no verdict).
+    pub unavailability: Option<f64>,
+    /// Why there is no verdict.
+    pub no_verdict_reason: Option<String>,
+}
+
+/// What a user can do when an interval is not trusted.
+pub const PRECISION_HINT: &str =
+    "run longer, or set a precision target (--precision 10%), which runs until enough outages are seen or uses the rare-event method";
+
+/// The analytic unavailability an estimate is compared with, which figure it
+/// is, and its absolute error bound (0 for exact figures, `None` for
+/// approximations without a bound).
+pub fn compared_unavailability(a: &Analysis) -> Option<(f64, &'static str, Option<f64>)> {
+    let which = if a.interval.is_some() {
+        "interval"
+    } else {
+        "steady_state"
+    };
+    if a.exact {
+        let u = a.reference_unavailability()?;
+        return Some((u, which, Some(a.error_bound.unwrap_or(0.0))));
     }
-    let z = (mean - exact) / std_error;
-    let half = t_quantile(0.9995, n) * std_error;
-    (Some((mean - exact).abs() <= half), Some(z))
+    let (direct, availability) = if a.interval.is_some() {
+        (a.interval_unavailability, a.interval)
+    } else {
+        (a.steady_unavailability, a.steady_state)
+    };
+    let u = direct.or_else(|| availability.map(|v| (1.0 - v).clamp(0.0, 1.0)))?;
+    Some((u, which, a.error_bound))
+}
+
+/// The verdict rule shared by plain, precision and rare-event runs: `pass`
+/// when the analytic unavailability lies in the estimate's 99.9% interval
+/// (widened by the analytic error bound), `fail` otherwise; no verdict, with
+/// the reason, when the estimate is not trusted, a figure is not finite, the
+/// analytic figure is an approximation or its error bound reaches a tenth of
+/// the interval's half-width, or the start-up bias against a steady-state
+/// figure does.
+pub fn verdict(e: &UnavailabilityEstimate, a: &Analysis) -> Verdict {
+    let mut v = Verdict {
+        pass: None,
+        z: None,
+        compared_with: None,
+        unavailability: None,
+        no_verdict_reason: None,
+    };
+    let Some((u, which, bound)) = compared_unavailability(a) else {
+        v.no_verdict_reason = Some(match a.method {
+            None => "no analytic method applies to this scenario".to_string(),
+            Some(_) => "the analytic method gives no figure to compare with".to_string(),
+        });
+        return v;
+    };
+    v.unavailability = Some(u);
+    let Some(bound) = bound else {
+        v.no_verdict_reason = Some(
+            "the analytic figure is an approximation without an error bound, so only the relative difference is stated"
+                .to_string(),
+        );
+        return v;
+    };
+    let figures = [u, bound, e.mean, e.ci95[0], e.ci95[1], e.ci999[0], e.ci999[1]];
+    if figures.iter().any(|x| !x.is_finite()) || a.startup_bias.is_some_and(|b| !b.is_finite()) {
+        v.no_verdict_reason = Some(format!(
+            "a figure is not finite (analytic unavailability {u:e}, error bound {bound:e}, simulated {:e}, 99.9% interval [{:e}, {:e}]{})",
+            e.mean,
+            e.ci999[0],
+            e.ci999[1],
+            a.startup_bias
+                .map_or(String::new(), |b| format!(", start-up bias {b:e}"))
+        ));
+        return v;
+    }
+    if let Err(why) = &e.trusted {
+        v.no_verdict_reason = Some(format!("{why} ({PRECISION_HINT})"));
+        return v;
+    }
+    let half = (e.ci999[1] - e.ci999[0]) / 2.0;
+    if bound >= 0.1 * half {
+        v.no_verdict_reason = Some(format!(
+            "the analytic figure's error bound {bound:.2e} is not below a tenth of the simulation's 99.9% half-width {half:.2e}"
+        ));
+        return v;
+    }
+    if which == "steady_state" {
+        if let Some(b) = a.startup_bias.filter(|b| b.abs() >= 0.1 * half) {
+            v.no_verdict_reason = Some(format!(
+                "the start-up bias of about {:.2e} in unavailability against the steady state is not below a tenth of the simulation's 99.9% half-width {half:.2e} (lengthen the warmup or the horizon)",
+                -b
+            ));
+            return v;
+        }
+    }
+    let se = crate::estimate::std_error(e);
+    v.pass = Some(e.ci999[0] - bound <= u && u <= e.ci999[1] + bound);
+    v.z = (se > 0.0).then(|| (u - e.mean) / se);
+    v.compared_with = Some(which);
+    v
 }
