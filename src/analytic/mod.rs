@@ -182,7 +182,7 @@ fn structure_analysis(model: &Model, sf: &Structure, exponential: bool) -> Analy
     } else {
         "structure function of independent units: exact steady state (mean-up / (mean-up + mean-down)); the interval value needs exponential units"
     };
-    let startup_bias = (!exponential).then(|| startup_bias(model, sf, &p, &q));
+    let startup_bias = (!exponential).then(|| startup_bias(model, sf));
     Analysis {
         method: Some(Method::StructureFunction),
         exact: true,
@@ -199,44 +199,16 @@ fn structure_analysis(model: &Model, sf: &Structure, exponential: bool) -> Analy
     }
 }
 
-/// First-order start-up bias of the window average when units start up:
-/// Σᵢ I_B(i)·cᵢ/(horizon − warmup), where by renewal-reward theory a unit
-/// with up time U, down time D and cycle C = U + D has
-/// ∫₀^∞ (A(t) − A∞) dt = cᵢ = E[U]·E[C²]/(2E[C]²) − E[U²]/(2E[C]),
-/// and I_B(i) is its Birnbaum importance. A warmup of ten mean cycles of
-/// every unit is taken to remove the bias.
-fn startup_bias(model: &Model, sf: &Structure, p: &[f64], q: &[f64]) -> f64 {
-    let sim = &model.simulation;
-    let c = |up: &Dist, down: &Dist| {
-        let (eu, ed) = (up.mean(), down.mean());
-        let ec = eu + ed;
-        let ec2 = up.second_moment() + 2.0 * eu * ed + down.second_moment();
-        eu * ec2 / (2.0 * ec * ec) - up.second_moment() / (2.0 * ec)
-    };
-    let cycles = model
-        .instances
-        .iter()
-        .map(|i| i.failure.mean() + i.repair.mean())
-        .chain(
-            model
-                .common_causes
-                .iter()
-                .map(|c| c.failure.mean() + c.repair.mean()),
-        );
-    if cycles.fold(0.0, f64::max) * 10.0 <= sim.warmup {
-        return 0.0;
+/// The start-up bias of the window average against the steady state,
+/// simulated from the units' own distributions ([`crate::bias`]), made
+/// conservative by two Monte-Carlo standard errors (away from zero); not
+/// finite when it cannot be estimated (then there is no verdict against the
+/// steady state).
+fn startup_bias(model: &Model, sf: &Structure) -> f64 {
+    match crate::bias::startup_bias(model, sf) {
+        Ok(b) => b.bias + b.bias.signum() * 2.0 * b.std_error,
+        Err(_) => f64::NAN,
     }
-    let mut bias = 0.0;
-    for (i, inst) in model.instances.iter().enumerate() {
-        bias += importance(sf, p, q, i) * c(&inst.failure, &inst.repair);
-    }
-    for (k, cc) in model.common_causes.iter().enumerate() {
-        let (mut hi, mut lo) = (q.to_vec(), q.to_vec());
-        hi[k] = 0.0;
-        lo[k] = 1.0;
-        bias += (sf.evaluate(p, &hi) - sf.evaluate(p, &lo)) * c(&cc.failure, &cc.repair);
-    }
-    bias / sim.window()
 }
 
 /// Each instance's probability of being up and each common cause's
@@ -542,7 +514,7 @@ pub fn verdict(e: &UnavailabilityEstimate, a: &Analysis) -> Verdict {
     if which == "steady_state" {
         if let Some(b) = a.startup_bias.filter(|b| b.abs() >= 0.1 * half) {
             v.no_verdict_reason = Some(format!(
-                "the start-up bias of about {:.2e} in unavailability against the steady state is not below a tenth of the simulation's 99.9% half-width {half:.2e} (lengthen the warmup or the horizon)",
+                "the start-up bias against the steady state (all units start new; simulated from their distributions, two standard errors included) of about {:.2e} in unavailability is not below a tenth of the simulation's 99.9% half-width {half:.2e} (lengthen the warmup or the horizon)",
                 -b
             ));
             return v;
