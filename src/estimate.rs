@@ -188,7 +188,13 @@ pub fn upper_bound_without_down_time(n: u64, model: &Model) -> f64 {
     } else {
         1.0
     };
-    (RULE_OF_THREE / n as f64 * per_replication).min(1.0)
+    let bound = (RULE_OF_THREE / n as f64 * per_replication).min(1.0);
+    // Never 0 when outages of positive length are possible (underflow).
+    if bound == 0.0 && longest > 0.0 {
+        f64::from_bits(1)
+    } else {
+        bound
+    }
 }
 
 /// The longest mean outage duration the model's parts give: the longest
@@ -217,7 +223,8 @@ fn standby_delays(node: &Node, longest: &mut f64) {
             standby_delays(&b.via, longest);
             b.pool.iter().for_each(|n| standby_delays(n, longest));
             if let Some(h) = &b.health_check {
-                *longest = longest.max(h.interval * f64::from(h.unhealthy_threshold.max(h.healthy_threshold)));
+                *longest = longest
+                    .max(h.interval * f64::from(h.unhealthy_threshold.max(h.healthy_threshold)));
             }
         }
         Node::Standby(s) => {

@@ -62,6 +62,11 @@ pub struct Analysis {
     /// interval average relative to the steady state (first order in
     /// 1/window), which decides whether a steady-state verdict is fair.
     pub startup_bias: Option<f64>,
+    /// What a comparison with the steady state must allow for beyond
+    /// `startup_bias` (its Monte-Carlo uncertainty at 99.9% and a bound for
+    /// units too fast to simulate); not finite when the bias could not be
+    /// estimated.
+    pub startup_bias_allowance: Option<f64>,
     /// Absolute bound on the error of `steady_state` and `interval` (as
     /// availabilities, hence also of the unavailabilities): `Some(0.0)` for
     /// exact figures, `Some(b)` for a numerically bounded method (e.g. a
@@ -151,6 +156,7 @@ pub fn analyze(model: &Model) -> Analysis {
                         chain.states()
                     ),
                     startup_bias: None,
+                    startup_bias_allowance: None,
                     error_bound: None,
                     states: None,
                     outage_rate: None,
@@ -182,32 +188,32 @@ fn structure_analysis(model: &Model, sf: &Structure, exponential: bool) -> Analy
     } else {
         "structure function of independent units: exact steady state (mean-up / (mean-up + mean-down)); the interval value needs exponential units"
     };
-    let startup_bias = (!exponential).then(|| startup_bias(model, sf));
+    let bias = (!exponential).then(|| crate::bias::startup_bias(model, sf));
+    let (startup_bias, startup_bias_allowance) = match &bias {
+        None => (None, None),
+        Some(Ok(b)) => (Some(b.bias), Some(b.allowance())),
+        Some(Err(_)) => (Some(f64::NAN), Some(f64::NAN)),
+    };
+    let mut note = note.to_string();
+    if let Some(Err(why)) = &bias {
+        note.push_str(&format!(
+            "; the start-up bias could not be estimated: {why}"
+        ));
+    }
     Analysis {
         method: Some(Method::StructureFunction),
         exact: true,
         steady_state: Some(steady_state),
         interval,
         mttf_hours,
-        note: note.into(),
+        note,
         startup_bias,
+        startup_bias_allowance,
         error_bound: None,
         states: None,
         outage_rate: None,
         steady_unavailability: None,
         interval_unavailability: None,
-    }
-}
-
-/// The start-up bias of the window average against the steady state,
-/// simulated from the units' own distributions ([`crate::bias`]), made
-/// conservative by two Monte-Carlo standard errors (away from zero); not
-/// finite when it cannot be estimated (then there is no verdict against the
-/// steady state).
-fn startup_bias(model: &Model, sf: &Structure) -> f64 {
-    match crate::bias::startup_bias(model, sf) {
-        Ok(b) => b.bias + b.bias.signum() * 2.0 * b.std_error,
-        Err(_) => f64::NAN,
     }
 }
 
@@ -316,6 +322,7 @@ fn approximation(model: &Model, why: String) -> Analysis {
         interval: None,
         mttf_hours: None,
         startup_bias: None,
+        startup_bias_allowance: None,
                     error_bound: None,
                     states: None,
                     outage_rate: None,
@@ -430,6 +437,9 @@ pub struct Verdict {
     pub unavailability: Option<f64>,
     /// Why there is no verdict.
     pub no_verdict_reason: Option<String>,
+    /// The start-up bias in unavailability added to a steady-state figure
+    /// before the comparison (all units start new; see [`crate::bias`]).
+    pub startup_correction: Option<f64>,
 }
 
 /// What a user can do when an interval is not trusted.
@@ -463,8 +473,9 @@ pub fn compared_unavailability(a: &Analysis) -> Option<(f64, &'static str, Optio
 /// (widened by the analytic error bound), `fail` otherwise; no verdict, with
 /// the reason, when the estimate is not trusted, a figure is not finite, the
 /// analytic figure is an approximation or its error bound reaches a tenth of
-/// the interval's half-width, or the start-up bias against a steady-state
-/// figure does.
+/// the interval's half-width. Against a steady-state figure the simulated
+/// start-up bias is added to the analytic value and its uncertainty to the
+/// allowance; no verdict when that uncertainty reaches half the half-width.
 pub fn verdict(e: &UnavailabilityEstimate, a: &Analysis) -> Verdict {
     let mut v = Verdict {
         pass: None,
@@ -472,6 +483,7 @@ pub fn verdict(e: &UnavailabilityEstimate, a: &Analysis) -> Verdict {
         compared_with: None,
         unavailability: None,
         no_verdict_reason: None,
+        startup_correction: None,
     };
     let Some((u, which, bound)) = compared_unavailability(a) else {
         v.no_verdict_reason = Some(match a.method {
@@ -488,15 +500,13 @@ pub fn verdict(e: &UnavailabilityEstimate, a: &Analysis) -> Verdict {
         );
         return v;
     };
-    let figures = [u, bound, e.mean, e.ci95[0], e.ci95[1], e.ci999[0], e.ci999[1]];
-    if figures.iter().any(|x| !x.is_finite()) || a.startup_bias.is_some_and(|b| !b.is_finite()) {
+    let figures = [
+        u, bound, e.mean, e.ci95[0], e.ci95[1], e.ci999[0], e.ci999[1],
+    ];
+    if figures.iter().any(|x| !x.is_finite()) {
         v.no_verdict_reason = Some(format!(
-            "a figure is not finite (analytic unavailability {u:e}, error bound {bound:e}, simulated {:e}, 99.9% interval [{:e}, {:e}]{})",
-            e.mean,
-            e.ci999[0],
-            e.ci999[1],
-            a.startup_bias
-                .map_or(String::new(), |b| format!(", start-up bias {b:e}"))
+            "a figure is not finite (analytic unavailability {u:e}, error bound {bound:e}, simulated {:e}, 99.9% interval [{:e}, {:e}])",
+            e.mean, e.ci999[0], e.ci999[1],
         ));
         return v;
     }
@@ -511,18 +521,31 @@ pub fn verdict(e: &UnavailabilityEstimate, a: &Analysis) -> Verdict {
         ));
         return v;
     }
-    if which == "steady_state" {
-        if let Some(b) = a.startup_bias.filter(|b| b.abs() >= 0.1 * half) {
+    let (mut reference, mut allowance) = (u, bound);
+    if let (Some(b), "steady_state") = (a.startup_bias, which) {
+        let extra = a.startup_bias_allowance.unwrap_or(0.0);
+        if !(b.is_finite() && extra.is_finite()) {
+            v.no_verdict_reason = Some(
+                "the start-up bias against the steady state could not be estimated (see the note; lengthen the warmup)"
+                    .to_string(),
+            );
+            return v;
+        }
+        if extra >= 0.5 * half {
             v.no_verdict_reason = Some(format!(
-                "the start-up bias against the steady state (all units start new; simulated from their distributions, two standard errors included) of about {:.2e} in unavailability is not below a tenth of the simulation's 99.9% half-width {half:.2e} (lengthen the warmup or the horizon)",
+                "the start-up bias against the steady state ({:.2e} in unavailability, simulated from the units' distributions) is uncertain by ±{extra:.2e} (a Monte-Carlo simulation of the units from new within a fixed budget), not below half the simulation's 99.9% half-width {half:.2e}: no verdict rather than a guess",
                 -b
             ));
             return v;
         }
+        // The simulation's expectation is the steady state plus the bias.
+        reference = (u - b).clamp(0.0, 1.0);
+        allowance += extra;
+        v.startup_correction = Some(-b);
     }
     let se = crate::estimate::std_error(e);
-    v.pass = Some(e.ci999[0] - bound <= u && u <= e.ci999[1] + bound);
-    v.z = (se > 0.0).then(|| (u - e.mean) / se);
+    v.pass = Some(e.ci999[0] - allowance <= reference && reference <= e.ci999[1] + allowance);
+    v.z = (se > 0.0).then(|| (reference - e.mean) / se);
     v.compared_with = Some(which);
     v
 }

@@ -9,8 +9,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::analytic::{verdict, Analysis};
-use crate::estimate::{from_summary, plain_unavailability, DownSummary};
 use crate::error::Error;
+use crate::estimate::{from_summary, plain_unavailability, DownSummary};
 use crate::model::{Model, ObjectiveDef};
 use crate::precision::{RoundPoint, RoundRunner, Stopper};
 use crate::rare::RareEvent;
@@ -151,7 +151,10 @@ impl Unavailability {
         Unavailability {
             mean: e.mean,
             ci95: e.ci95,
-            relative_half_width: e.relative_half_width.is_finite().then_some(e.relative_half_width),
+            relative_half_width: e
+                .relative_half_width
+                .is_finite()
+                .then_some(e.relative_half_width),
             upper_bound95: e.upper_bound95,
             not_trusted: e.trusted.clone().err(),
         }
@@ -330,6 +333,10 @@ pub struct Analytic {
     /// Why there is no verdict (null with a verdict).
     #[serde(default)]
     pub no_verdict_reason: Option<String>,
+    /// The start-up bias in unavailability added to the steady state before
+    /// the comparison (non-exponential units start new), if any.
+    #[serde(default)]
+    pub startup_correction: Option<f64>,
 }
 
 impl Analytic {
@@ -358,10 +365,17 @@ impl Analytic {
             z: v.z,
             compared_with: v.pass.and(v.compared_with).map(str::to_string),
             relative_difference,
-            note: Some(a.note.clone()),
+            note: Some(match v.startup_correction {
+                Some(c) => format!(
+                    "{}; compared with the steady state plus the start-up bias of {c:.3e} in unavailability (all units start new; simulated from their distributions)",
+                    a.note
+                ),
+                None => a.note.clone(),
+            }),
             unavailability: v.unavailability,
             nines_difference,
             no_verdict_reason: v.no_verdict_reason,
+            startup_correction: v.startup_correction,
         }
     }
 
@@ -496,6 +510,8 @@ impl Report {
         // not with the expected availability over the horizon.
         let steady = Analysis {
             interval: None,
+            startup_bias: None,
+            startup_bias_allowance: None,
             ..analysis.clone()
         };
         Report {

@@ -81,12 +81,7 @@ pub fn summary(r: &Report, source: &str) -> String {
         );
     } else if format!("{:.dec$}", a.mean) == format!("{:.dec$}", 1.0) {
         // A rounds to 1: the unavailability row below carries the figure.
-        row(
-            &mut o,
-            "availability",
-            format!("1 − {:.3e}", u.mean),
-            nines,
-        );
+        row(&mut o, "availability", format!("1 − {:.3e}", u.mean), nines);
     } else {
         row(
             &mut o,
@@ -229,9 +224,9 @@ fn unavailability_row(o: &mut String, u: &super::Unavailability) {
             "one-sided 95% upper bound (no down time seen)".to_string(),
         ),
         None => {
-            let rhw = u
-                .relative_half_width
-                .map_or(String::new(), |r| format!("   ±{}%", significant(100.0 * r, 3)));
+            let rhw = u.relative_half_width.map_or(String::new(), |r| {
+                format!("   ±{}%", significant(100.0 * r, 3))
+            });
             row(
                 o,
                 "unavailability",
@@ -263,14 +258,27 @@ fn analytic_rows(o: &mut String, r: &Report, dec: usize) {
         format!("{method} (approximate)")
     };
     let mut figures = Vec::new();
+    let shown = |v: f64, f: &dyn Fn(f64) -> String| {
+        if v.is_finite() {
+            f(v)
+        } else {
+            "not finite".to_string()
+        }
+    };
     if let Some(v) = a.interval {
-        figures.push(format!("interval {v:.dec$}"));
+        figures.push(format!("interval {}", shown(v, &|v| format!("{v:.dec$}"))));
     }
     if let Some(v) = a.steady_state {
-        figures.push(format!("steady state {v:.dec$}"));
+        figures.push(format!(
+            "steady state {}",
+            shown(v, &|v| format!("{v:.dec$}"))
+        ));
     }
     if let Some(u) = a.unavailability {
-        figures.push(format!("unavailability {u:.3e}"));
+        figures.push(format!(
+            "unavailability {}",
+            shown(u, &|u| format!("{u:.3e}"))
+        ));
     }
     if let Some(h) = a.mttf_hours {
         figures.push(format!("MTTF {}", human_hours(h)));
@@ -286,18 +294,22 @@ fn analytic_rows(o: &mut String, r: &Report, dec: usize) {
     };
     let outcome = match (&a.verdict, a.z) {
         (Some(v), Some(z)) => format!(
-            "{}   z = {z:+.2} against the {} value (pass: inside the 99.9% CI)",
+            "{}   z = {z:+.2} against the {} value{} (pass: inside the 99.9% CI)",
             v.to_uppercase(),
             a.compared_with
                 .as_deref()
                 .unwrap_or("exact")
-                .replace('_', " ")
+                .replace('_', " "),
+            a.startup_correction
+                .map_or(String::new(), |c| format!(" {c:+.2e} start-up bias"))
         ),
         (Some(v), None) => v.to_uppercase(),
-        _ if !a.exact => format!(
-            "no verdict for an approximation{}",
-            if difference.is_empty() { "" } else { "; " }
-        ) + &difference,
+        _ if !a.exact => {
+            format!(
+                "no verdict for an approximation{}",
+                if difference.is_empty() { "" } else { "; " }
+            ) + &difference
+        }
         _ => match a.no_verdict_reason.as_deref() {
             Some(why) => format!("no verdict: {why}"),
             None => "no verdict (see the report's note)".to_string(),

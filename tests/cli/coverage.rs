@@ -15,7 +15,14 @@ struct Case {
     seeds: u64,
 }
 
-fn case(name: &'static str, seeds: u64, reps: u64, horizon: &str, warmup: &str, body: &str) -> Case {
+fn case(
+    name: &'static str,
+    seeds: u64,
+    reps: u64,
+    horizon: &str,
+    warmup: &str,
+    body: &str,
+) -> Case {
     Case {
         name,
         seeds,
@@ -27,7 +34,9 @@ fn case(name: &'static str, seeds: u64, reps: u64, horizon: &str, warmup: &str, 
 
 fn cases() -> Vec<Case> {
     let unit = |mtbf: &str, mttr: &str| {
-        format!(r#""components": {{ "u": {{ "mtbf": "{mtbf}", "mttr": "{mttr}" }} }}, "system": "u""#)
+        format!(
+            r#""components": {{ "u": {{ "mtbf": "{mtbf}", "mttr": "{mttr}" }} }}, "system": "u""#
+        )
     };
     let pair = |mtbf: &str, mttr: &str| {
         format!(
@@ -36,8 +45,22 @@ fn cases() -> Vec<Case> {
     };
     vec![
         case("unit U=1e-2", 300, 100, "1000h", "0h", &unit("99h", "1h")),
-        case("unit 1e4/1h", 600, 100, "1000h", "0h", &unit("10000h", "1h")),
-        case("pair U=1e-4", 300, 2000, "1000h", "0h", &pair("1000h", "10h")),
+        case(
+            "unit 1e4/1h",
+            600,
+            100,
+            "1000h",
+            "0h",
+            &unit("10000h", "1h"),
+        ),
+        case(
+            "pair U=1e-4",
+            300,
+            2000,
+            "1000h",
+            "0h",
+            &pair("1000h", "10h"),
+        ),
         case(
             "quorum gamma repair",
             300,
@@ -54,7 +77,14 @@ fn cases() -> Vec<Case> {
             "10000h",
             r#""components": { "u": { "mtbf": "1000h", "repair": { "dist": "lognormal", "mean": "10h", "cv": 3 } } }, "system": "u""#,
         ),
-        case("pair 0-5 outages", 300, 2000, "1000h", "0h", &pair("2000h", "10h")),
+        case(
+            "pair 0-5 outages",
+            300,
+            2000,
+            "1000h",
+            "0h",
+            &pair("2000h", "10h"),
+        ),
     ]
 }
 
@@ -114,5 +144,8 @@ fn correct_models_fail_about_one_run_in_a_thousand() {
     }
     println!("total: {fails} false FAILs in {verdicts} verdicts");
     assert!(verdicts > 1000, "too few verdicts to measure: {verdicts}");
-    assert!((fails as f64) <= 0.005 * verdicts as f64, "{fails} of {verdicts}");
+    assert!(
+        (fails as f64) <= 0.005 * verdicts as f64,
+        "{fails} of {verdicts}"
+    );
 }

@@ -15,3 +15,4 @@ mod scale;
 mod simultaneous;
 mod util;
 mod validation;
+mod verdicts;
