@@ -50,7 +50,7 @@ pub struct StartupBias {
     /// Absolute bound on the bias of units with too many cycles per
     /// replication to simulate (taken as 0 in `bias`): their Birnbaum
     /// importance × |∫₀^∞ (A(t) − A∞) dt| / window, from renewal-reward
-    /// theory (cᵢ = E[U]·E[C²]/(2E[C]²) − E[U²]/(2E[C])).
+    /// theory (cᵢ = E\[U\]·E\[C²\]/(2E\[C\]²) − E\[U²\]/(2E\[C\])).
     pub bound: f64,
 }
 
@@ -165,7 +165,7 @@ fn unit_curve(
         f64::INFINITY
     };
     let trajectories = (SAMPLE_BUDGET / (2.0 * cycles)).min(MAX_TRAJECTORIES);
-    if !(trajectories >= MIN_TRAJECTORIES) {
+    if trajectories.is_nan() || trajectories < MIN_TRAJECTORIES {
         // Too many cycles to simulate: bound the bias by the renewal-reward
         // integral of the whole start-up.
         let ec2 = failure.second_moment() + 2.0 * eu * ed + repair.second_moment();

@@ -156,7 +156,7 @@ pub fn fay_feuer(y: f64, v: f64, w: f64, alpha: f64) -> [f64; 2] {
 /// inversion for moderate shapes, the Wilson–Hilferty cube-root normal
 /// approximation (relative error below 1e-6 there) above 10⁵.
 pub fn gamma_quantile(shape: f64, p: f64) -> f64 {
-    if !(shape.is_finite() && shape > 0.0) || !(p > 0.0 && p < 1.0) {
+    if !(shape.is_finite() && shape > 0.0 && p > 0.0 && p < 1.0) {
         return f64::NAN;
     }
     if shape > 1e5 {

@@ -504,9 +504,20 @@ pub fn verdict(e: &UnavailabilityEstimate, a: &Analysis) -> Verdict {
         u, bound, e.mean, e.ci95[0], e.ci95[1], e.ci999[0], e.ci999[1],
     ];
     if figures.iter().any(|x| !x.is_finite()) {
+        let show = |x: f64| {
+            if x.is_finite() {
+                format!("{x:.3e}")
+            } else {
+                "not finite".to_string()
+            }
+        };
         v.no_verdict_reason = Some(format!(
-            "a figure is not finite (analytic unavailability {u:e}, error bound {bound:e}, simulated {:e}, 99.9% interval [{:e}, {:e}])",
-            e.mean, e.ci999[0], e.ci999[1],
+            "a figure is not finite (analytic unavailability {}, error bound {}, simulated {}, 99.9% interval [{}, {}])",
+            show(u),
+            show(bound),
+            show(e.mean),
+            show(e.ci999[0]),
+            show(e.ci999[1]),
         ));
         return v;
     }
