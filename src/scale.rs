@@ -791,6 +791,22 @@ impl<'a> Checker<'a> {
         if t.transient_up.iter().any(|&u| u > n) || t.first_failures > n {
             return Err(format!("a count above its {n} replications"));
         }
+        let d = &t.data;
+        len("data.sources", d.sources.len(), d.losses.len())?;
+        if !d.restore_hours.is_empty() {
+            len(
+                "data.restore_hours",
+                d.restore_hours.len(),
+                self.model.instances.len(),
+            )?;
+        }
+        if d.losses
+            .iter()
+            .chain(&d.restore_hours)
+            .any(|&x| !(x >= 0.0 && x.is_finite()))
+        {
+            return Err("a data loss or restore time that is negative or not finite".into());
+        }
         Ok(())
     }
 
