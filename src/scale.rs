@@ -27,7 +27,7 @@ use crate::driver::{
 use crate::error::Error;
 use crate::model::{Method, Model};
 use crate::precision::{Plan, RoundRunner, Schedule, StoppedBy, Stopper, Target};
-use crate::rare::{RareEvent, RareTally};
+use crate::rare::RareTally;
 use crate::report::Report;
 use crate::scenario::{load_str, Overrides};
 use crate::sim::{
@@ -952,7 +952,7 @@ fn merge_rounds(
             plain_report(model, stopper, why, threads, wall_seconds, analysis)
         }
         RoundTallies::RareEvent(_) => {
-            let rare = RareEvent::new(model)
+            let rare = crate::driver::rare_event(model)
                 .map_err(|m| refuse(format!("{}: {m}", first_path.display())))?;
             let mut stopper = Stopper::new(&rare, head.plan.schedule, precision);
             let all = parts.iter().flat_map(|t| match t {

@@ -44,6 +44,18 @@ pub struct InstanceFigures {
     pub interaction: f64,
 }
 
+/// Whether anything in `model` holds data: a `data` block, or a standby
+/// with asynchronous replication.
+pub fn has_data(model: &Model) -> bool {
+    fn walk(n: &Node) -> bool {
+        match n {
+            Node::Standby(s) => s.replication_lag.is_some() || s.units.iter().any(walk),
+            other => other.children().into_iter().any(walk),
+        }
+    }
+    model.instances.iter().any(|i| i.data.is_some()) || walk(&model.system)
+}
+
 /// Whether anything in `model` destroys data.
 pub fn destroys_data(model: &Model) -> bool {
     model.instances.iter().any(|i| {

@@ -128,7 +128,7 @@ pub fn rpo_objectives(model: &Model, t: &DataTally) -> Vec<Objective> {
 }
 
 fn holds_data(model: &Model) -> bool {
-    model.instances.iter().any(|i| i.data.is_some()) || has_async(model)
+    crate::analytic::data::has_data(model)
 }
 
 fn has_async(model: &Model) -> bool {

@@ -3,6 +3,7 @@
 
 mod analytic;
 mod constructs;
+mod data;
 mod determinism;
 mod exact;
 mod hardening;
