@@ -271,6 +271,24 @@ fn compare(
     }
 }
 
+impl Report {
+    /// Whether a data-loss check (the system's or an instance's) failed.
+    pub fn data_check_failed(&self) -> bool {
+        let failed = |d: &DataLoss| {
+            d.analytic
+                .as_ref()
+                .is_some_and(|a| a.verdict.as_deref() == Some("fail"))
+        };
+        self.data_loss.as_ref().is_some_and(failed)
+            || self
+                .components
+                .iter()
+                .flatten()
+                .filter_map(|c| c.data_loss.as_ref())
+                .any(failed)
+    }
+}
+
 /// The "data loss" lines of the text summary.
 pub fn summary_rows(o: &mut String, r: &Report) {
     let Some(d) = &r.data_loss else {
@@ -303,19 +321,38 @@ pub fn summary_rows(o: &mut String, r: &Report) {
             human_hours(d.restore_hours_per_year)
         ),
     );
+    let analytic_row = |o: &mut String, label: &str, a: &DataAnalytic, got: &DataLoss| {
+        if a.mean_hours_per_incident.is_none() && a.incidents_per_year.is_none() {
+            return;
+        }
+        let verdict = a.verdict.clone().unwrap_or_else(|| "no verdict".into());
+        row(
+            o,
+            label,
+            q(a.mean_hours_per_incident),
+            format!(
+                "per incident (simulated {}), {} /year (simulated {:.3})   {verdict}",
+                q(got.mean_hours_per_incident),
+                a.incidents_per_year
+                    .map_or("-".to_string(), |x| format!("{x:.3}")),
+                got.incidents_per_year
+            ),
+        );
+    };
     if let Some(a) = &d.analytic {
-        if a.mean_hours_per_incident.is_some() || a.incidents_per_year.is_some() {
-            let verdict = a.verdict.clone().unwrap_or_else(|| "no verdict".into());
-            row(
-                o,
-                "analytic data loss",
-                q(a.mean_hours_per_incident),
-                format!(
-                    "per incident, {} /year   {verdict}",
-                    a.incidents_per_year
-                        .map_or("-".to_string(), |x| format!("{x:.3}"))
-                ),
-            );
+        analytic_row(o, "analytic data loss", a, d);
+    }
+    let rows: Vec<_> = r
+        .components
+        .iter()
+        .flatten()
+        .filter_map(|c| c.data_loss.as_ref().map(|d| (c, d)))
+        .collect();
+    if rows.len() <= 8 {
+        for (c, d) in rows {
+            if let Some(a) = &d.analytic {
+                analytic_row(o, &format!("  {}", c.name), a, d);
+            }
         }
     }
     for ob in r.objectives.iter().flatten() {
