@@ -111,6 +111,8 @@ pub fn piece_checksum(
         objectives,
         events,
         data,
+        years_without_downtime,
+        year_down_hours,
     } = tally;
     h.moments(down);
     h.f64s(down_values);
@@ -136,6 +138,8 @@ pub fn piece_checksum(
         h.u64s(nines_histogram);
     }
     h.word(*events);
+    h.word(*years_without_downtime);
+    h.f64s(year_down_hours);
     let crate::sim::DataTally {
         losses,
         sources,

@@ -366,3 +366,68 @@ pub fn summary_rows(o: &mut String, r: &Report) {
         }
     }
 }
+
+/// The data-loss section of `report.html`: a table per system and
+/// data-holding instance, and the RPO objectives.
+pub fn html_section(o: &mut String, r: &Report) {
+    use super::html::escape;
+    use std::fmt::Write as _;
+    let Some(d) = &r.data_loss else {
+        return;
+    };
+    let q = |x: Option<f64>| x.map_or("—".to_string(), human_hours);
+    o.push_str("<h2>Data loss</h2>\n<table>\n<tr><th></th><th>incidents per year</th><th>mean lost per incident</th><th>p50</th><th>p90</th><th>p99</th><th>lost per year</th><th>restoring per year</th><th>analytic mean, rate</th><th>verdict</th></tr>\n");
+    let mut rows = vec![("system".to_string(), d)];
+    for c in r.components.iter().flatten() {
+        if let Some(x) = &c.data_loss {
+            rows.push((c.name.clone(), x));
+        }
+    }
+    for (name, x) in rows {
+        let (analytic, verdict) = x.analytic.as_ref().map_or(("—".into(), "—".into()), |a| {
+            (
+                format!(
+                    "{}, {}",
+                    q(a.mean_hours_per_incident),
+                    a.incidents_per_year
+                        .map_or("—".to_string(), |v| format!("{v:.3}/y"))
+                ),
+                a.verdict.clone().unwrap_or_else(|| "no verdict".into()),
+            )
+        });
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td class=\"num\">{:.3}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&name),
+            x.incidents_per_year,
+            escape(&q(x.mean_hours_per_incident)),
+            escape(&q(x.p50)),
+            escape(&q(x.p90)),
+            escape(&q(x.p99)),
+            escape(&human_hours(x.hours_lost_per_year)),
+            escape(&human_hours(x.restore_hours_per_year)),
+            escape(&analytic),
+            escape(&verdict)
+        );
+    }
+    o.push_str("</table>\n");
+    if let Some(note) = d
+        .analytic
+        .as_ref()
+        .map(|a| &a.note)
+        .filter(|n| !n.is_empty())
+    {
+        let _ = writeln!(o, "<p class=\"muted\">{}</p>", escape(note));
+    }
+    for ob in r.objectives.iter().flatten() {
+        if let Some(rpo) = ob.rpo_hours {
+            let _ = writeln!(
+                o,
+                "<p>RPO {}: {:.2}% of {} incidents lost no more.</p>",
+                escape(&human_hours(rpo)),
+                100.0 * ob.met_fraction,
+                ob.incidents.unwrap_or(0)
+            );
+        }
+    }
+}

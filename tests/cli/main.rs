@@ -4,6 +4,7 @@
 mod analytic;
 mod constructs;
 mod data;
+mod design;
 mod determinism;
 mod exact;
 mod hardening;
