@@ -431,3 +431,52 @@ pub fn html_section(o: &mut String, r: &Report) {
         }
     }
 }
+
+/// The data-loss columns of a sweep (empty when no point holds data): per
+/// value, incidents per year, mean and p99 lost per incident, hours lost
+/// per year and the share of incidents within each RPO objective.
+pub fn sweep_table(points: &[(&str, &Report)], width: usize) -> String {
+    use std::fmt::Write as _;
+    if points.iter().all(|(_, r)| r.data_loss.is_none()) {
+        return String::new();
+    }
+    let q = |x: Option<f64>| x.map_or("-".to_string(), human_hours);
+    let mut o = String::new();
+    let rpos: Vec<f64> = points
+        .first()
+        .and_then(|(_, r)| r.objectives.as_ref())
+        .map(|l| l.iter().filter_map(|ob| ob.rpo_hours).collect())
+        .unwrap_or_default();
+    let mut header = format!(
+        "  {:<width$}  {:>10}  {:>10}  {:>10}  {:>10}",
+        "value", "incid./yr", "mean lost", "p99 lost", "lost/yr"
+    );
+    for rpo in &rpos {
+        let _ = write!(header, "  {:>12}", format!("RPO {}", human_hours(*rpo)));
+    }
+    let _ = writeln!(o, "{header}");
+    for (label, r) in points {
+        let Some(d) = &r.data_loss else {
+            continue;
+        };
+        let mut line = format!(
+            "  {:<width$}  {:>10.3}  {:>10}  {:>10}  {:>10}",
+            label,
+            d.incidents_per_year,
+            q(d.mean_hours_per_incident),
+            q(d.p99),
+            human_hours(d.hours_lost_per_year)
+        );
+        for ob in r
+            .objectives
+            .iter()
+            .flatten()
+            .filter(|ob| ob.rpo_hours.is_some())
+        {
+            let _ = write!(line, "  {:>11.1}%", 100.0 * ob.met_fraction);
+        }
+        let _ = writeln!(o, "{line}");
+    }
+    o.push('\n');
+    o
+}

@@ -492,3 +492,42 @@ fn data_mistakes_are_clear_errors_with_their_paths() {
     );
     assert!(e.contains("objectives[0].rpo"), "{e}");
 }
+
+/// Coverage study of the data-loss check: 300 seeds of one copy with a
+/// rare loss process (the formula's assumptions hold). The share of |z| ≤
+/// 1.645 must be near 90% for both the mean loss and the incident rate
+/// (sd of that share 1.7%), and 99.9% verdicts fail about 0.3 times.
+#[test]
+fn data_check_coverage_over_seeds() {
+    let text = r#"{ "simulation": { "horizon": "22.5y", "warmup": "2.5y", "replications": 20, "seed": 0 },
+         "components": { "u": { "mtbf": "100000y", "mttr": "1h", "data": { "loss": { "mtbf": "2000h" },
+             "restore": "36s", "backup": { "interval": "1h", "duration": "15m", "success": 0.9 } } } },
+         "system": "u" }"#;
+    let base = model(text);
+    let (mut mean_in, mut rate_in, mut fails, mut n) = (0, 0, 0, 0);
+    for seed in 0..300 {
+        let mut m = base.clone();
+        m.simulation.seed = seed;
+        let r = availsim::run(&m, 1).expect("run");
+        let a = r.components.as_ref().unwrap()[0]
+            .data_loss
+            .as_ref()
+            .unwrap()
+            .analytic
+            .clone()
+            .unwrap();
+        let (Some(zm), Some(zr)) = (a.z_mean, a.z_rate) else {
+            panic!("seed {seed}: no z: {}", a.note);
+        };
+        assert!(a.verdict.is_some(), "seed {seed}: no verdict: {}", a.note);
+        n += 1;
+        mean_in += usize::from(zm.abs() <= 1.645);
+        rate_in += usize::from(zr.abs() <= 1.645);
+        fails += usize::from(a.verdict.as_deref() == Some("fail"));
+    }
+    let (cm, cr) = (mean_in as f64 / n as f64, rate_in as f64 / n as f64);
+    eprintln!("coverage of the 90% band: mean loss {cm:.3}, incident rate {cr:.3}; 99.9% verdicts failed {fails} of {n}");
+    assert!((0.85..=0.95).contains(&cm), "mean-loss coverage {cm}");
+    assert!((0.85..=0.95).contains(&cr), "rate coverage {cr}");
+    assert!(fails <= 4, "{fails} failed verdicts of {n}");
+}
