@@ -74,7 +74,7 @@ impl Loader {
             }
         };
         let (loss, backup, restore) = (loss?, backup?, restore?);
-        ok.then(|| DataDef {
+        ok.then_some(DataDef {
             loss_on_failure,
             loss,
             backup,
@@ -112,7 +112,7 @@ impl Loader {
         let success = raw.success.unwrap_or(1.0);
         let offset = raw.offset.map_or(0.0, |d| d.hours());
         let mut ok = true;
-        if !(interval > 0.0) {
+        if interval <= 0.0 {
             self.push(
                 Issue::new(
                     format!("{path}.interval"),
