@@ -16,6 +16,7 @@
 
 pub mod ctmc;
 pub mod data;
+pub mod importance;
 pub mod structure;
 
 use crate::model::{Dist, Model, Node};
