@@ -15,6 +15,8 @@
 //!   failure. No verdict.
 
 pub mod ctmc;
+pub mod data;
+pub mod importance;
 pub mod structure;
 
 use crate::model::{Dist, Model, Node};
@@ -139,6 +141,25 @@ fn all_exponential(model: &Model) -> bool {
 
 /// Every analytic figure for `model`.
 pub fn analyze(model: &Model) -> Analysis {
+    let Some((eff, exact, note)) = data::effective_model(model) else {
+        return analyze_model(model);
+    };
+    let mut a = analyze_model(&eff);
+    if !exact && a.exact {
+        a.exact = false;
+        a.method = a.method.map(|_| Method::Approximation);
+        a.interval = None;
+        a.mttf_hours = None;
+        a.error_bound = None;
+        a.outage_rate = None;
+        a.steady_unavailability = None;
+        a.interval_unavailability = None;
+    }
+    a.note = format!("{}; {note}", a.note);
+    a
+}
+
+fn analyze_model(model: &Model) -> Analysis {
     let exponential = all_exponential(model);
     match Structure::new(model) {
         Ok(sf) => structure_analysis(model, &sf, exponential),
@@ -559,4 +580,18 @@ pub fn verdict(e: &UnavailabilityEstimate, a: &Analysis) -> Verdict {
     v.z = (se > 0.0).then(|| (reference - e.mean) / se);
     v.compared_with = Some(which);
     v
+}
+
+/// `pass` when `exact` lies in the Student-t 99.9% confidence interval of a
+/// mean other than the unavailability (data-loss figures, whose
+/// per-replication values are not the rare-event case the unavailability
+/// verdict handles). Returns (verdict, z); no verdict when the simulation
+/// saw no variation.
+pub fn t_verdict(exact: f64, mean: f64, std_error: f64, n: u64) -> (Option<bool>, Option<f64>) {
+    if !std_error.is_finite() || std_error <= 0.0 || !exact.is_finite() || !mean.is_finite() {
+        return (None, None);
+    }
+    let z = (mean - exact) / std_error;
+    let half = crate::stats::t_quantile(0.9995, n) * std_error;
+    (Some((mean - exact).abs() <= half), Some(z))
 }

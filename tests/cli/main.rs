@@ -4,6 +4,8 @@
 mod analytic;
 mod constructs;
 mod coverage;
+mod data;
+mod design;
 mod determinism;
 mod exact;
 mod hardening;
