@@ -3,6 +3,8 @@
 
 mod analytic;
 mod constructs;
+mod coverage;
+mod data;
 mod design;
 mod determinism;
 mod exact;
@@ -15,3 +17,4 @@ mod scale;
 mod simultaneous;
 mod util;
 mod validation;
+mod verdicts;
