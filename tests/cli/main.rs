@@ -3,6 +3,7 @@
 
 mod analytic;
 mod constructs;
+mod coverage;
 mod data;
 mod design;
 mod determinism;
@@ -16,3 +17,4 @@ mod scale;
 mod simultaneous;
 mod util;
 mod validation;
+mod verdicts;
