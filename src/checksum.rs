@@ -110,6 +110,7 @@ pub fn piece_checksum(
         requests,
         objectives,
         events,
+        upkeep,
     } = tally;
     h.moments(down);
     h.f64s(down_values);
@@ -135,6 +136,11 @@ pub fn piece_checksum(
         h.u64s(nines_histogram);
     }
     h.word(*events);
+    if *upkeep != crate::sim::UpkeepTally::default() {
+        // Only runs with §9 constructs have these: other checksums stay as
+        // they were.
+        h.u64s(&upkeep.words());
+    }
     format!("{:016x}", h.finish())
 }
 

@@ -16,6 +16,7 @@
 
 pub mod ctmc;
 pub mod structure;
+pub mod upkeep;
 
 use crate::model::{Dist, Model, Node};
 use crate::stats::t_quantile;
@@ -134,6 +135,9 @@ fn all_exponential(model: &Model) -> bool {
 
 /// Every analytic figure for `model`.
 pub fn analyze(model: &Model) -> Analysis {
+    if model.has_upkeep() {
+        return upkeep::analyze(model);
+    }
     let exponential = all_exponential(model);
     match Structure::new(model) {
         Ok(sf) => structure_analysis(model, &sf, exponential),

@@ -2,6 +2,7 @@
 
 pub mod plot;
 pub mod text;
+pub mod upkeep;
 
 use std::io::Write as _;
 use std::path::Path;
@@ -16,6 +17,7 @@ use crate::rare::RareEvent;
 use crate::scenario::HOURS_PER_YEAR;
 use crate::sim::{ObjectiveTally, Outcome, NINES_BINS_PER_UNIT};
 use crate::stats::quantile;
+pub use upkeep::UpkeepReport;
 
 /// Everything a run reports; serialized as `report.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,6 +53,10 @@ pub struct Report {
     pub analytic: Analytic,
     /// The running estimate against replications.
     pub convergence: Convergence,
+    /// Planned down time, hidden failures and spares (SPEC §9); absent
+    /// without them and for rare-event runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<UpkeepReport>,
 }
 
 /// Run settings and cost. `threads`, `wall_seconds` and `events_per_second`
@@ -418,6 +424,7 @@ impl Report {
             }),
             analytic: Analytic::new(analysis, mean, d.std_error(), reps),
             convergence,
+            maintenance: UpkeepReport::new(model, t, reps),
         }
     }
 
@@ -494,6 +501,7 @@ impl Report {
             transient: None,
             analytic: Analytic::new(&steady, 1.0 - e.mean, std_error, units),
             convergence: rounds_convergence(&stopper.history),
+            maintenance: None,
         }
     }
 

@@ -9,6 +9,7 @@ mod entries;
 use entries::Entries;
 pub mod raw;
 mod system;
+mod upkeep;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -19,7 +20,8 @@ use serde_json::Value;
 use crate::error::{Error, Issue};
 use crate::model::dist::{hours, number};
 use crate::model::{
-    CommonCause, Component, Crew, Dist, Engine, Instance, Method, Model, ObjectiveDef, Simulation,
+    CommonCause, Component, Crew, Dist, Engine, Instance, LoadShare, Method, Model, ObjectiveDef,
+    Simulation, SparePool,
 };
 pub use duration::{parse_duration, Duration, HOURS_PER_YEAR};
 use raw::{
@@ -218,6 +220,12 @@ struct Loader {
     /// Components defined with errors: references to them are not reported
     /// again as unknown.
     broken: HashSet<String>,
+    /// Spare pools (SPEC §9), read before the components.
+    spares: Vec<SparePool>,
+    /// Load-sharing nodes found in `system`.
+    load_shares: Vec<LoadShare>,
+    /// Series, parallel and k-of-n nodes completed so far (post-order).
+    gates_done: usize,
 }
 
 impl Loader {
@@ -241,6 +249,9 @@ impl Loader {
         let simulation = self.simulation(raw.simulation, overrides);
         if let Some(entries) = raw.crews {
             self.crews(entries);
+        }
+        if let Some(entries) = raw.spares {
+            self.spares(entries);
         }
         match raw.components {
             Some(entries) if !entries.0.is_empty() => {
@@ -275,6 +286,7 @@ impl Loader {
                 None
             }
         };
+        self.spare_users();
         let system = system?;
         self.unused(&system);
         self.unused_crews();
@@ -294,6 +306,8 @@ impl Loader {
             crews: std::mem::take(&mut self.crews),
             common_causes,
             objectives,
+            spares: std::mem::take(&mut self.spares),
+            load_sharing: std::mem::take(&mut self.load_shares),
         };
         self.size(&model, overrides.shards);
         Some(model)
@@ -464,16 +478,17 @@ impl Loader {
             .crew
             .as_deref()
             .and_then(|c| self.crew_ref(c, &format!("{path}.crew")));
+        let upkeep = self.upkeep(&raw, &path, count as usize);
         let failure = self.dist_pair(&path, ("mtbf", raw.mtbf), ("failure", raw.failure));
         let repair = self.dist_pair(&path, ("mttr", raw.mttr), ("repair", raw.repair));
-        let (Some(failure), Some(repair)) = (failure, repair) else {
+        let (Some(failure), Some(repair), Some(upkeep)) = (failure, repair, upkeep) else {
             return;
         };
         let index = self.components.len();
         let first = self.instances.len();
         self.broken.remove(&name);
         self.by_name.insert(name.clone(), index);
-        for i in 0..count as usize {
+        for (i, upkeep) in upkeep.into_iter().enumerate() {
             self.instances.push(Instance {
                 name: if count == 1 {
                     name.clone()
@@ -484,6 +499,7 @@ impl Loader {
                 failure: failure.clone(),
                 repair: repair.clone(),
                 crew,
+                upkeep,
             });
         }
         self.components.push(Component {

@@ -19,6 +19,7 @@ use super::program::{Link, Program, MEMBER, NONE, ROOT, UNIT};
 use super::queue::EventQueue;
 use super::standby::StandbyState;
 use super::tally::Tally;
+use super::upkeep::UpkeepState;
 
 /// The mutable state of one replication, reused across replications so that
 /// a replication allocates nothing once warm.
@@ -28,8 +29,8 @@ pub struct Replication {
     pub(super) seq: u64,
     /// Per instance: its own failure/repair process is up.
     pub(super) own_up: Vec<bool>,
-    /// Per instance: common-cause outages holding it down.
-    hold: Vec<u32>,
+    /// Per instance: common-cause outages and planned work holding it down.
+    pub(super) hold: Vec<u32>,
     /// Per instance: ageing speed (1, or the dormant factor while idle).
     pub(super) speed: Vec<f64>,
     /// Per instance: when its pending failure happens (while own up).
@@ -68,7 +69,7 @@ pub struct Replication {
     pub(super) trajectories: Trajectories,
     /// Per objective: system down hours in each whole window.
     window_down: Vec<Vec<f64>>,
-    start_times: Vec<f64>,
+    pub(super) start_times: Vec<f64>,
     pub(super) system_up: bool,
     pub(super) system_down_since: f64,
     pub(super) system_down: f64,
@@ -77,6 +78,8 @@ pub struct Replication {
     next_grid: usize,
     pub(super) next_grid_time: f64,
     pub(super) events: u64,
+    /// Maintenance, latent failures and spares (`upkeep.rs`).
+    pub(super) upkeep: UpkeepState,
 }
 
 impl Replication {
@@ -180,6 +183,7 @@ impl Replication {
         for g in 0..p.groups.len() {
             self.start_times[p.group_base() + g] = self.group_next(p, g, 0.0, rng);
         }
+        self.reset_upkeep(p);
         self.queue.rebuild(&self.start_times, &p.never_scheduled);
         self.reset_balancers(p, rng);
         self.seq = p.slots() as u64;
@@ -231,11 +235,15 @@ impl Replication {
         }
         if self.own_up[i] {
             self.own_up[i] = false;
-            if p.crew[i] == NONE {
-                self.queue
-                    .replace_top(t + p.repair[i].sample(rng), self.seq);
-            } else {
-                self.crew_request(p, i, t, rng);
+            if p.upkeep.none {
+                if p.crew[i] == NONE {
+                    self.queue
+                        .replace_top(t + p.repair[i].sample(rng), self.seq);
+                } else {
+                    self.crew_request_at(p, i, t, rng, true);
+                }
+            } else if !self.hide_failure(p, i, t, rng) {
+                self.start_repair(p, i, t, rng, true);
             }
             if self.hold[i] == 0 {
                 self.instance_changed(p, i, false, t, rng, tally);
@@ -254,16 +262,28 @@ impl Replication {
         }
     }
 
-    /// Instance `i` (the current event) needs a repair from its crew.
-    fn crew_request<R: Rng + ?Sized>(&mut self, p: &Program, i: usize, t: f64, rng: &mut R) {
+    /// Instance `i` needs a repair from its crew; `top`: its slot is the
+    /// current event.
+    pub(super) fn crew_request_at<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        i: usize,
+        t: f64,
+        rng: &mut R,
+        top: bool,
+    ) {
         let c = p.crew[i] as usize;
-        if self.crew_busy[c] < p.crew_size[c] {
+        let at = if self.crew_busy[c] < p.crew_size[c] {
             self.crew_busy[c] += 1;
-            self.queue
-                .replace_top(t + p.repair[i].sample(rng), self.seq);
+            t + p.repair[i].sample(rng)
         } else {
             self.crew_queue[c].push_back(i as u32);
-            self.queue.replace_top(f64::INFINITY, self.seq);
+            f64::INFINITY
+        };
+        if top {
+            self.queue.replace_top(at, self.seq);
+        } else {
+            self.schedule(i, at);
         }
     }
 
@@ -289,6 +309,10 @@ impl Replication {
         rng: &mut R,
         tally: &mut Tally,
     ) {
+        if slot >= p.upkeep_base() {
+            self.upkeep_event(p, slot - p.upkeep_base(), t, rng, tally);
+            return;
+        }
         if slot >= p.group_base() {
             self.group_event(p, slot - p.group_base(), t, rng, tally);
             return;
@@ -403,6 +427,9 @@ impl Replication {
                     *count -= 1;
                 }
                 let is = *count >= gate.k;
+                if gate.shared {
+                    self.load_changed(p, link as usize, t);
+                }
                 if was == is {
                     return;
                 }
@@ -566,5 +593,6 @@ impl Replication {
             tally.first_failure_exposure += p.horizon;
         }
         tally.events += self.events;
+        self.finish_upkeep(p, tally);
     }
 }

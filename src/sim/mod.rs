@@ -10,6 +10,7 @@ mod rounds;
 mod runner;
 mod standby;
 mod tally;
+mod upkeep;
 
 pub use engine::Replication;
 pub use program::Program;
@@ -21,3 +22,4 @@ pub use runner::{
     BLOCK, CHUNK,
 };
 pub use tally::{ObjectiveTally, Tally, NINES_BINS_PER_UNIT, NINES_MAX};
+pub use upkeep::UpkeepTally;

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::upkeep::UpkeepTally;
 use crate::stats::Moments;
 
 /// Statistics of a run of consecutive replications.
@@ -34,6 +35,9 @@ pub struct Tally {
     pub objectives: Vec<ObjectiveTally>,
     /// Failures, repairs and other state changes processed.
     pub events: u64,
+    /// Maintenance, latent failures and spares (SPEC §9).
+    #[serde(default)]
+    pub upkeep: UpkeepTally,
 }
 
 /// Bins of the window-availability histogram per unit of nines.
@@ -123,6 +127,7 @@ impl Tally {
             *a += b;
         }
         self.events += other.events;
+        self.upkeep.merge(&other.upkeep);
         self.requests.merge(&other.requests);
         if self.objectives.len() < other.objectives.len() {
             self.objectives

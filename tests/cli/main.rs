@@ -12,5 +12,6 @@ mod resources;
 mod robustness;
 mod scale;
 mod simultaneous;
+mod upkeep;
 mod util;
 mod validation;
