@@ -110,6 +110,8 @@ pub fn piece_checksum(
         requests,
         objectives,
         events,
+        years_without_downtime,
+        year_down_hours,
         upkeep,
     } = tally;
     h.moments(down);
@@ -136,6 +138,8 @@ pub fn piece_checksum(
         h.u64s(nines_histogram);
     }
     h.word(*events);
+    h.word(*years_without_downtime);
+    h.f64s(year_down_hours);
     if *upkeep != crate::sim::UpkeepTally::default() {
         // Only runs with §9 constructs have these: other checksums stay as
         // they were.

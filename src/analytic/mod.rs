@@ -15,6 +15,7 @@
 //!   failure. No verdict.
 
 pub mod ctmc;
+pub mod importance;
 pub mod structure;
 pub mod upkeep;
 
