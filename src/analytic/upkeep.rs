@@ -126,9 +126,10 @@ pub fn gth(mut q: Vec<Vec<f64>>) -> Vec<f64> {
             if f == 0.0 {
                 continue;
             }
-            for j in 0..k {
+            let row_k = q[k].clone();
+            for (j, x) in q[i].iter_mut().enumerate().take(k) {
                 if j != i {
-                    q[i][j] += f * q[k][j];
+                    *x += f * row_k[j];
                 }
             }
         }
@@ -272,7 +273,7 @@ fn exact(model: &Model) -> Result<(f64, f64, String), String> {
             let (av, un) = load_sharing_availability(n, k, lambda, mu, a);
             Ok((av, un, format!("load sharing (exponent {a}): birth–death chain on the number failed, exact steady state")))
         }
-        (Some(s), a) if a == 0.0 => {
+        (Some(s), 0.0) => {
             let pool = &model.spares[s];
             let Some(nu) = pool.lead_time.exponential_rate() else {
                 return Err(format!("the lead time is not exponential ({SIMPLE})"));

@@ -96,14 +96,14 @@ impl Loader {
         let (interval, duration) = (raw.interval.hours(), raw.duration.hours());
         let order = raw.order.unwrap_or_default();
         let mut ok = true;
-        if !(interval > 0.0) {
+        if interval <= 0.0 {
             self.push(Issue::new(
                 format!("{path}.interval"),
                 "the maintenance interval must be positive",
             ));
             ok = false;
         }
-        if !(duration > 0.0) {
+        if duration <= 0.0 {
             self.push(
                 Issue::new(
                     format!("{path}.duration"),
@@ -174,7 +174,7 @@ impl Loader {
         }
         let interval = raw.test.interval.hours();
         let duration = raw.test.duration.map_or(0.0, |d| d.hours());
-        if !(interval > duration) {
+        if interval <= duration {
             self.push(
                 Issue::new(
                     format!("{path}.test.interval"),
