@@ -69,6 +69,11 @@ impl Importance {
 /// The exact steady-state importance of every instance, then every common
 /// cause, where the structure function applies.
 pub fn exact(model: &Model) -> Option<Vec<Importance>> {
+    // Instances that hold data are down for repair and restore: their
+    // availability is that of the effective model (`data.rs`).
+    if let Some((eff, exact, _)) = super::data::effective_model(model) {
+        return if exact { self::exact(&eff) } else { None };
+    }
     let sf = Structure::new(model).ok()?;
     let p: Vec<f64> = model
         .instances

@@ -2,11 +2,13 @@
 //! work from. Every value here has been checked; nothing downstream
 //! re-validates input.
 
+pub mod data;
 pub mod dist;
 pub mod upkeep;
 
 use std::fmt::Write as _;
 
+pub use data::{BackupDef, DataDef};
 pub use dist::Dist;
 pub use upkeep::{Latent, LoadShare, Maintenance, SparePool, Upkeep};
 
@@ -37,6 +39,9 @@ pub struct Model {
     pub spares: Vec<SparePool>,
     /// Load-sharing nodes (SPEC §9).
     pub load_sharing: Vec<LoadShare>,
+    /// Recovery-point objectives (SPEC §8): hours of data a loss incident
+    /// may lose, in file order.
+    pub rpo_objectives: Vec<f64>,
 }
 
 /// A repair crew: at most `size` repairs at once, the rest wait in FIFO order.
@@ -59,6 +64,8 @@ pub struct CommonCause {
     pub failure: Dist,
     /// Outage duration.
     pub repair: Dist,
+    /// Whether an outage destroys the data of the instances it affects.
+    pub destroys_data: bool,
 }
 
 /// An availability target over windows of simulated time.
@@ -202,6 +209,8 @@ pub struct Instance {
     pub crew: Option<usize>,
     /// Maintenance, latent failures and spares (SPEC §9).
     pub upkeep: Upkeep,
+    /// The data it holds, backups and restore; `None`: it holds no data.
+    pub data: Option<Box<DataDef>>,
 }
 
 impl Instance {
@@ -272,6 +281,9 @@ pub struct Standby {
     /// Delay after a failed switchover until an up unit is made active;
     /// `None`: never (only a repair ends the stuck state).
     pub manual_recovery: Option<Dist>,
+    /// Asynchronous replication: the data each failover loses (the lag);
+    /// `None`: synchronous, a failover loses nothing.
+    pub replication_lag: Option<Dist>,
 }
 
 /// A balancer node (SPEC §2 "balancer").

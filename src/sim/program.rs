@@ -10,6 +10,7 @@
 //! failover or manual recovery: never two at once), and one health-check
 //! timer per balancer member.
 
+use super::data::DataPlan;
 use super::upkeep::UpkeepProgram;
 use crate::model::{Dist, Engine, HealthCheck, Model, Node, ObjectiveDef};
 
@@ -153,6 +154,8 @@ pub struct Program {
     /// Per series/parallel/k-of-n node in post-order: its gate and the
     /// instances under it (for load sharing).
     gate_order: Vec<(u32, Vec<u32>)>,
+    /// Data protection settings (`data.rs`).
+    pub(super) data: DataPlan,
 }
 
 impl Program {
@@ -200,6 +203,7 @@ impl Program {
             grid: model.simulation.grid(),
             upkeep: UpkeepProgram::default(),
             gate_order: Vec::new(),
+            data: DataPlan::new(model),
         };
         let mut edges: Vec<(u32, Link)> = Vec::new();
         p.compile(&model.system, ROOT, &[], &mut edges);
@@ -222,7 +226,11 @@ impl Program {
         }
         p.plain = (0..n)
             .map(|i| {
-                p.crew[i] == NONE && !held[i] && p.enclosures[i].is_empty() && !p.upkeep.involves(i)
+                p.crew[i] == NONE
+                    && !held[i]
+                    && p.enclosures[i].is_empty()
+                    && p.data.defs[i].is_none()
+                    && !p.upkeep.involves(i)
             })
             .collect();
         p.group_of = vec![NONE; n];
@@ -406,9 +414,14 @@ impl Program {
         self.member_base() + self.members as usize
     }
 
+    /// First slot of the data-loss processes.
+    pub(super) fn data_base(&self) -> usize {
+        self.group_base() + self.groups.len()
+    }
+
     /// First slot of the maintenance, test and replenishment timers.
     pub(super) fn upkeep_base(&self) -> usize {
-        self.group_base() + self.groups.len()
+        self.data_base() + self.data.loss_instances.len()
     }
 
     /// Total number of event slots.

@@ -506,7 +506,8 @@ impl Replication {
         self.upkeep.planned_hours[i] += p.overlap(self.upkeep.planned_since[i], t);
         self.hold[i] -= 1;
         self.update_speed(p, i, t);
-        if self.hold[i] == 0 {
+        // A data loss (SPEC §8) may have taken it down meanwhile.
+        if self.hold[i] == 0 && self.own_up[i] {
             self.instance_changed(p, i, true, t, rng, tally);
         }
         self.upkeep.planned_active -= 1;
