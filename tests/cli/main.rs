@@ -3,6 +3,7 @@
 
 mod analytic;
 mod constructs;
+mod coverage;
 mod data;
 mod design;
 mod determinism;
@@ -17,3 +18,4 @@ mod simultaneous;
 mod upkeep;
 mod util;
 mod validation;
+mod verdicts;
