@@ -4,6 +4,7 @@ pub mod data;
 pub mod html;
 pub mod plot;
 pub mod text;
+pub mod upkeep;
 
 use std::io::Write as _;
 use std::path::Path;
@@ -21,6 +22,7 @@ use crate::scenario::HOURS_PER_YEAR;
 use crate::sim::{ObjectiveTally, Outcome, NINES_BINS_PER_UNIT};
 use crate::stats::{quantile, UnavailabilityEstimate};
 pub use data::{DataAnalytic, DataLoss};
+pub use upkeep::UpkeepReport;
 
 /// Everything a run reports; serialized as `report.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,6 +61,10 @@ pub struct Report {
     pub data_loss: Option<DataLoss>,
     /// The running estimate against replications.
     pub convergence: Convergence,
+    /// Planned down time, hidden failures and spares (SPEC §9); absent
+    /// without them and for rare-event runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<UpkeepReport>,
 }
 
 /// Run settings and cost. `threads`, `wall_seconds` and `events_per_second`
@@ -571,6 +577,7 @@ impl Report {
             }),
             analytic: Analytic::new(analysis, &estimate),
             convergence,
+            maintenance: UpkeepReport::new(model, t, reps),
         }
     }
 
@@ -652,6 +659,7 @@ impl Report {
             analytic: Analytic::new(&steady, &e),
             data_loss: None,
             convergence: rounds_convergence(&stopper.history),
+            maintenance: None,
         }
     }
 
