@@ -116,6 +116,7 @@ pub fn piece_checksum(
         bin_down,
         bin_down_sq,
         first_failure_at,
+        upkeep,
     } = tally;
     h.moments(down);
     h.f64s(down_values);
@@ -146,6 +147,11 @@ pub fn piece_checksum(
     h.f64s(bin_down);
     h.f64s(bin_down_sq);
     h.u64s(first_failure_at);
+    if *upkeep != crate::sim::UpkeepTally::default() {
+        // Only runs with §9 constructs have these: other checksums stay as
+        // they were.
+        h.u64s(&upkeep.words());
+    }
     let crate::sim::DataTally {
         losses,
         sources,

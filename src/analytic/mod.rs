@@ -18,6 +18,7 @@ pub mod ctmc;
 pub mod data;
 pub mod importance;
 pub mod structure;
+pub mod upkeep;
 
 use crate::model::{Dist, Model, Node};
 use crate::stats::UnavailabilityEstimate;
@@ -141,6 +142,9 @@ fn all_exponential(model: &Model) -> bool {
 
 /// Every analytic figure for `model`.
 pub fn analyze(model: &Model) -> Analysis {
+    if model.has_upkeep() {
+        return upkeep::analyze(model);
+    }
     let Some((eff, exact, note)) = data::effective_model(model) else {
         return analyze_model(model);
     };

@@ -5,6 +5,7 @@ pub mod data;
 pub mod html;
 pub mod plot;
 pub mod text;
+pub mod upkeep;
 
 use std::io::Write as _;
 use std::path::Path;
@@ -22,6 +23,7 @@ use crate::scenario::HOURS_PER_YEAR;
 use crate::sim::{ObjectiveTally, Outcome, NINES_BINS_PER_UNIT};
 use crate::stats::{quantile, UnavailabilityEstimate};
 pub use data::{DataAnalytic, DataLoss};
+pub use upkeep::UpkeepReport;
 
 /// Everything a run reports; serialized as `report.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -63,6 +65,10 @@ pub struct Report {
     /// R(t) = P(no system failure by t); null for rare-event runs.
     #[serde(default)]
     pub reliability: Option<curves::Reliability>,
+    /// Planned down time, hidden failures and spares (SPEC §9); absent
+    /// without them and for rare-event runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<UpkeepReport>,
 }
 
 /// Run settings and cost. `threads`, `wall_seconds` and `events_per_second`
@@ -582,6 +588,7 @@ impl Report {
             reliability: curves::reliability(model, t, &grid),
             analytic: Analytic::new(analysis, &estimate),
             convergence,
+            maintenance: UpkeepReport::new(model, t, reps),
         }
     }
 
@@ -664,6 +671,7 @@ impl Report {
             analytic: Analytic::new(&steady, &e),
             data_loss: None,
             convergence: rounds_convergence(&stopper.history),
+            maintenance: None,
         }
     }
 

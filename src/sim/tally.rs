@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::upkeep::UpkeepTally;
 use crate::stats::Moments;
 
 /// Statistics of a run of consecutive replications.
@@ -55,6 +56,9 @@ pub struct Tally {
     /// before it), for the reliability curve.
     #[serde(default)]
     pub first_failure_at: Vec<u64>,
+    /// Maintenance, latent failures and spares (SPEC §9).
+    #[serde(default)]
+    pub upkeep: UpkeepTally,
     /// Data-loss incidents and restores (SPEC §8); empty without data.
     #[serde(default)]
     pub data: DataTally,
@@ -219,6 +223,7 @@ impl Tally {
         {
             *a += b;
         }
+        self.upkeep.merge(&other.upkeep);
         self.requests.merge(&other.requests);
         if self.objectives.len() < other.objectives.len() {
             self.objectives

@@ -85,6 +85,14 @@ fn cases() -> Vec<Case> {
             "0h",
             &pair("2000h", "10h"),
         ),
+        case(
+            "pair nothing seen",
+            200,
+            500,
+            "1000h",
+            "0h",
+            &pair("10000h", "1h"),
+        ),
     ]
 }
 
@@ -131,8 +139,7 @@ fn study(c: &Case) -> Tally {
 
 #[test]
 fn correct_models_fail_about_one_run_in_a_thousand() {
-    let mut verdicts = 0;
-    let mut fails = 0;
+    let (mut verdicts, mut fails, mut bounds, mut misses) = (0, 0, 0, 0);
     for c in cases() {
         let t = study(&c);
         println!(
@@ -141,8 +148,16 @@ fn correct_models_fail_about_one_run_in_a_thousand() {
         );
         verdicts += t.verdicts;
         fails += t.fails;
+        bounds += t.bounds;
+        misses += t.bound_misses;
     }
     println!("total: {fails} false FAILs in {verdicts} verdicts");
+    // The one-sided 95% upper bound, when nothing was seen, holds.
+    assert!(bounds > 150, "too few runs without down time: {bounds}");
+    assert!(
+        (misses as f64) <= 0.05 * bounds as f64,
+        "{misses} of {bounds}"
+    );
     assert!(verdicts > 1000, "too few verdicts to measure: {verdicts}");
     assert!(
         (fails as f64) <= 0.005 * verdicts as f64,

@@ -15,6 +15,7 @@ mod resources;
 mod robustness;
 mod scale;
 mod simultaneous;
+mod upkeep;
 mod util;
 mod validation;
 mod verdicts;
