@@ -14,7 +14,9 @@
 //!   expected detection, failover and manual-recovery time per active-unit
 //!   failure. No verdict.
 
+pub mod birth_death;
 pub mod ctmc;
+pub mod markov;
 pub mod structure;
 
 use crate::model::{Dist, Model, Node};
@@ -28,6 +30,9 @@ pub enum Method {
     StructureFunction,
     /// A continuous-time Markov chain.
     Ctmc,
+    /// A continuous-time Markov chain with fixed, uniform or empirical
+    /// delays expanded into phase-type stages, extrapolated, with a bound.
+    CtmcPhaseType,
     /// A stated approximation.
     Approximation,
 }
@@ -38,6 +43,7 @@ impl Method {
         match self {
             Method::StructureFunction => "structure-function",
             Method::Ctmc => "ctmc",
+            Method::CtmcPhaseType => "ctmc-phase-type",
             Method::Approximation => "approximation",
         }
     }
@@ -137,66 +143,128 @@ pub fn analyze(model: &Model) -> Analysis {
     let exponential = all_exponential(model);
     match Structure::new(model) {
         Ok(sf) => structure_analysis(model, &sf, exponential),
-        Err(why) if exponential => match ctmc::Chain::build(model) {
-            Ok(chain) => {
-                let sim = &model.simulation;
-                Analysis {
-                    method: Some(Method::Ctmc),
-                    exact: true,
-                    steady_state: Some(chain.steady_state()),
-                    interval: Some(chain.interval(sim.warmup, sim.horizon)),
-                    mttf_hours: chain.mttf(),
-                    note: format!(
-                        "continuous-time Markov chain of {} states ({why})",
-                        chain.states()
-                    ),
-                    startup_bias: None,
-                    error_bound: None,
-                    states: None,
-                    outage_rate: None,
-                    steady_unavailability: None,
-                    interval_unavailability: None,
-                }
-            }
-            Err(too_big) => approximation(model, format!("{why}; {too_big}")),
+        Err(why) => match markov::analyze(model, &why) {
+            Ok(a) => a,
+            Err(no_chain) => approximation(model, format!("{why}; {no_chain}")),
         },
-        Err(why) => approximation(
-            model,
-            format!("{why}, and not every distribution is exponential"),
-        ),
     }
 }
 
+/// Largest chain built only for the MTTF of independent units.
+const MTTF_STATES: usize = 100_000;
+
 fn structure_analysis(model: &Model, sf: &Structure, exponential: bool) -> Analysis {
     let (p, q) = unit_probabilities(model, steady);
-    let steady_state = sf.evaluate(&p, &q);
+    let (pd, qd) = unit_probabilities(model, steady_down);
+    let probs = structure::Probs {
+        up: &p,
+        down: &pd,
+        active: &q,
+        inactive: &qd,
+    };
+    let (steady_state, steady_u) = sf.evaluate_both(&probs);
     let sim = &model.simulation;
-    let interval = exponential.then(|| interval_availability(model, sf, sim.warmup, sim.horizon));
+    let interval =
+        exponential.then(|| interval_both(model, sf, sim.warmup, sim.horizon));
+    let mut notes = Vec::new();
     let mttf_hours = if exponential {
-        ctmc::Chain::build(model).ok().and_then(|c| c.mttf())
+        match birth_death::BirthDeath::of(model) {
+            Some(bd) => bd.mttf(),
+            None => match ctmc::Chain::expanded_within(model, 1, MTTF_STATES) {
+                Ok(c) => c.mttf(),
+                Err(e) => {
+                    notes.push(format!("no MTTF: {e}"));
+                    None
+                }
+            },
+        }
     } else {
         None
     };
-    let note = if exponential {
-        "structure function of independent exponential units: exact steady state and interval availability"
+    let outage_rate = structure_outage_rate(model, sf, &probs);
+    let mut note = if exponential {
+        "structure function of independent exponential units: exact steady state and interval availability".to_string()
     } else {
-        "structure function of independent units: exact steady state (mean-up / (mean-up + mean-down)); the interval value needs exponential units"
+        "structure function of independent units: exact steady state (mean-up / (mean-up + mean-down)); the interval value needs exponential units".to_string()
     };
+    for n in notes {
+        note.push_str("; ");
+        note.push_str(&n);
+    }
     let startup_bias = (!exponential).then(|| startup_bias(model, sf, &p, &q));
+    let ok = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
+    let interval = interval.filter(|&(a, u)| ok(a) && ok(u));
+    if !(ok(steady_state) && ok(steady_u)) {
+        return approximation(model, "the structure function gave a value out of range".into());
+    }
     Analysis {
         method: Some(Method::StructureFunction),
         exact: true,
         steady_state: Some(steady_state),
-        interval,
-        mttf_hours,
-        note: note.into(),
+        interval: interval.map(|x| x.0),
+        mttf_hours: mttf_hours.filter(|m| m.is_finite() && *m > 0.0),
+        note,
         startup_bias,
-        error_bound: None,
+        error_bound: Some(0.0),
         states: None,
-        outage_rate: None,
-        steady_unavailability: None,
-        interval_unavailability: None,
+        outage_rate,
+        steady_unavailability: Some(steady_u),
+        interval_unavailability: interval.map(|x| x.1),
     }
+}
+
+/// Steady-state unavailability of a unit: mean-down / (mean-up +
+/// mean-down), computed directly.
+pub fn steady_down(up: &Dist, down: &Dist) -> f64 {
+    let d = down.mean();
+    d / (up.mean() + d)
+}
+
+/// Steady-state system failures per hour of independent units, any
+/// distributions: Σᵢ I_B(i)/(E[up]+E[down]) over instances, plus each
+/// common cause's onsets per hour times the system's loss when it starts.
+fn structure_outage_rate(model: &Model, sf: &Structure, probs: &structure::Probs) -> Option<f64> {
+    let imp = sf.importances(probs);
+    let mut rate = 0.0;
+    for (i, inst) in model.instances.iter().enumerate() {
+        rate += imp[i] / (inst.failure.mean() + inst.repair.mean());
+    }
+    if model.common_causes.len() > 64 {
+        return None;
+    }
+    for (k, cc) in model.common_causes.iter().enumerate() {
+        let (mut on, mut off) = (probs.active.to_vec(), probs.inactive.to_vec());
+        (on[k], off[k]) = (0.0, 1.0);
+        let idle = sf
+            .evaluate_both(&structure::Probs {
+                active: &on,
+                inactive: &off,
+                ..*probs
+            })
+            .0;
+        (on[k], off[k]) = (1.0, 0.0);
+        let held = sf
+            .evaluate_both(&structure::Probs {
+                active: &on,
+                inactive: &off,
+                ..*probs
+            })
+            .0;
+        rate += (idle - held) / (cc.failure.mean() + cc.repair.mean());
+    }
+    (rate.is_finite() && rate >= 0.0).then_some(rate)
+}
+
+/// Birnbaum importances of all instances in one pass.
+fn importances(sf: &Structure, p: &[f64], q: &[f64]) -> Vec<f64> {
+    let pd: Vec<f64> = p.iter().map(|x| 1.0 - x).collect();
+    let qd: Vec<f64> = q.iter().map(|x| 1.0 - x).collect();
+    sf.importances(&structure::Probs {
+        up: p,
+        down: &pd,
+        active: q,
+        inactive: &qd,
+    })
 }
 
 /// First-order start-up bias of the window average when units start up:
@@ -227,8 +295,9 @@ fn startup_bias(model: &Model, sf: &Structure, p: &[f64], q: &[f64]) -> f64 {
         return 0.0;
     }
     let mut bias = 0.0;
+    let imp = importances(sf, p, q);
     for (i, inst) in model.instances.iter().enumerate() {
-        bias += importance(sf, p, q, i) * c(&inst.failure, &inst.repair);
+        bias += imp[i] * c(&inst.failure, &inst.repair);
     }
     for (k, cc) in model.common_causes.iter().enumerate() {
         let (mut hi, mut lo) = (q.to_vec(), q.to_vec());
@@ -261,16 +330,43 @@ fn unit_probabilities(
 
 /// The structure function at time `t` from all up (exponential units).
 pub fn point_availability(model: &Model, sf: &Structure, t: f64) -> f64 {
-    let point = |up: &Dist, down: &Dist| exponential_point(up.mean(), down.mean(), t);
-    let (p, q) = unit_probabilities(model, point);
-    sf.evaluate(&p, &q)
+    point_both(model, sf, t).0
 }
 
-/// Expected availability over [a, b] from all up at 0 (exponential units):
+/// (availability, unavailability) at `t` from all up (exponential units),
+/// each computed directly: a unit is down with probability
+/// λ/(λ+μ)·(1 − e^{−(λ+μ)t}), taken with `expm1`.
+pub fn point_both(model: &Model, sf: &Structure, t: f64) -> (f64, f64) {
+    let down = |up: &Dist, down: &Dist| {
+        let (l, m) = (1.0 / up.mean(), 1.0 / down.mean());
+        l / (l + m) * -(-(l + m) * t).exp_m1()
+    };
+    let up = |u: &Dist, d: &Dist| {
+        let (l, m) = (1.0 / u.mean(), 1.0 / d.mean());
+        m / (l + m) + l / (l + m) * (-(l + m) * t).exp()
+    };
+    let (p, q) = unit_probabilities(model, up);
+    let (pd, qd) = unit_probabilities(model, down);
+    sf.evaluate_both(&structure::Probs {
+        up: &p,
+        down: &pd,
+        active: &q,
+        inactive: &qd,
+    })
+}
+
+/// Expected availability over [a, b] from all up (exponential units):
 /// the point availability integrated by 10-point Gauss–Legendre on panels
 /// no wider than half the shortest time scale still decaying, and the
 /// steady state beyond the point where every transient term is below e^{−40}.
 pub fn interval_availability(model: &Model, sf: &Structure, a: f64, b: f64) -> f64 {
+    interval_both(model, sf, a, b).0
+}
+
+/// Expected (availability, unavailability) over [a, b] from all up
+/// (exponential units), each integrated directly as in
+/// [`interval_availability`].
+pub fn interval_both(model: &Model, sf: &Structure, a: f64, b: f64) -> (f64, f64) {
     let mut rates: Vec<f64> = model
         .instances
         .iter()
@@ -279,8 +375,10 @@ pub fn interval_availability(model: &Model, sf: &Structure, a: f64, b: f64) -> f
         .map(|(f, r)| 1.0 / f.mean() + 1.0 / r.mean())
         .collect();
     rates.sort_by(|x, y| y.total_cmp(x));
-    let f = |t: f64| point_availability(model, sf, t);
-    integrate_decaying(f, &rates, a, b) / (b - a)
+    rates.dedup();
+    let up = integrate_decaying(|t| point_both(model, sf, t).0, &rates, a, b) / (b - a);
+    let down = integrate_decaying(|t| point_both(model, sf, t).1, &rates, a, b) / (b - a);
+    (up, down)
 }
 
 /// ∫ₐᵇ f for f = constant + Σ c_j e^{−r_j t} (products of such terms
@@ -417,18 +515,8 @@ fn failure_frequency(unit: &Node, model: &Model) -> f64 {
         .iter()
         .map(|i| steady(&i.failure, &i.repair))
         .collect();
-    members
-        .iter()
-        .map(|&i| p[i] * rate(i) * importance(&sf, &p, &[], i))
-        .sum()
-}
-
-/// Birnbaum importance of instance `i`: P(up | i up) − P(up | i down).
-fn importance(sf: &Structure, p: &[f64], q: &[f64], i: usize) -> f64 {
-    let (mut hi, mut lo) = (p.to_vec(), p.to_vec());
-    hi[i] = 1.0;
-    lo[i] = 0.0;
-    sf.evaluate(&hi, q) - sf.evaluate(&lo, q)
+    let imp = importances(&sf, &p, &[]);
+    members.iter().map(|&i| p[i] * rate(i) * imp[i]).sum()
 }
 
 /// The mean repair time of the first instance of a unit (what ends a stuck
