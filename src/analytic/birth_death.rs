@@ -104,8 +104,8 @@ impl BirthDeath {
         let f = self.down_from();
         let total = log_sum(&w);
         (
-            (log_sum(&w[..f]) - total).exp(),
-            (log_sum(&w[f..]) - total).exp(),
+            (log_sum(&w[..f]) - total).exp().min(1.0),
+            (log_sum(&w[f..]) - total).exp().min(1.0),
         )
     }
 
@@ -127,8 +127,16 @@ impl BirthDeath {
         }
         let w = self.log_weights();
         let mut t = 0.0;
+        let mut cumulative = f64::NEG_INFINITY;
         for j in 0..self.down_from() {
-            t += (log_sum(&w[..=j]) - w[j] - self.up_rate(j).ln()).exp();
+            // ln Σ_{i≤j} πᵢ, accumulated.
+            let (hi, lo) = if cumulative > w[j] {
+                (cumulative, w[j])
+            } else {
+                (w[j], cumulative)
+            };
+            cumulative = hi + (lo - hi).exp().ln_1p();
+            t += (cumulative - w[j] - self.up_rate(j).ln()).exp();
         }
         (t.is_finite() && t > 0.0).then_some(t)
     }

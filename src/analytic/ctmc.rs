@@ -268,7 +268,11 @@ impl Chain {
     ///
     /// # Errors
     /// Those of [`Chain::expanded`].
-    pub fn expanded_within(model: &Model, level: usize, max_states: usize) -> Result<Chain, String> {
+    pub fn expanded_within(
+        model: &Model,
+        level: usize,
+        max_states: usize,
+    ) -> Result<Chain, String> {
         let n = model.instances.len();
         if n > MAX_INSTANCES {
             return Err(format!(
@@ -404,9 +408,7 @@ impl Chain {
 
     fn solution(&self) -> Result<&Solution, String> {
         self.solution
-            .get_or_init(|| {
-                stationary(self.states(), &|i| self.edges(i).collect::<Vec<_>>())
-            })
+            .get_or_init(|| stationary(self.states(), &|i| self.edges(i).collect::<Vec<_>>()))
             .as_ref()
             .map_err(Clone::clone)
     }
@@ -431,7 +433,8 @@ impl Chain {
     /// Those of [`Chain::stationary`].
     pub fn steady(&self) -> Result<(f64, f64), String> {
         let pi = &self.solution()?.pi;
-        Ok(split(pi, &self.up))
+        let (u, d) = split(pi, &self.up);
+        Ok((u.min(1.0), d.min(1.0)))
     }
 
     /// Steady-state availability (NaN when the chain cannot be solved).
@@ -474,7 +477,10 @@ impl Chain {
         let (u1, d1) = self.cumulative(b)?;
         let (u0, d0) = self.cumulative(a)?;
         let w = b - a;
-        Ok((((u1 - u0) / w).clamp(0.0, 1.0), ((d1 - d0) / w).clamp(0.0, 1.0)))
+        Ok((
+            ((u1 - u0) / w).clamp(0.0, 1.0),
+            ((d1 - d0) / w).clamp(0.0, 1.0),
+        ))
     }
 
     /// ∫₀ᵗ (P(up), P(down)) from all up, by uniformization:
@@ -773,8 +779,7 @@ fn find_groups(
     match node {
         CNode::Inst(_) | CNode::Standby(_) => {}
         CNode::Gate(_, children) => {
-            let mut by_key: HashMap<(usize, Option<usize>, &[usize]), Vec<usize>> =
-                HashMap::new();
+            let mut by_key: HashMap<(usize, Option<usize>, &[usize]), Vec<usize>> = HashMap::new();
             for c in children {
                 match c {
                     CNode::Inst(i) if uses[*i] == 1 => by_key
@@ -1159,7 +1164,10 @@ impl Rules<'_> {
         let outcomes = match self.model.instances[i].crew {
             Some(c) => {
                 let members = &self.crew_members[c];
-                let busy = members.iter().filter(|&&j| s[j] != 0 && s[j] < QUEUED).count();
+                let busy = members
+                    .iter()
+                    .filter(|&&j| s[j] != 0 && s[j] < QUEUED)
+                    .count();
                 if busy >= self.model.crews[c].size {
                     let queued = members.iter().filter(|&&j| s[j] >= QUEUED).count();
                     s[i] = QUEUED + queued as u32;

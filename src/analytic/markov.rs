@@ -23,9 +23,10 @@ const PH_TIME: Duration = Duration::from_millis(1500);
 /// Relative error bound at which the expansion stops refining.
 const PH_TARGET: f64 = 1e-4;
 
-/// Whether `x` is a probability that may be printed.
+/// Whether `x` is a probability that may be printed (rounding just above
+/// 1 allowed; see [`super::probability`]).
 fn probability(x: f64) -> bool {
-    x.is_finite() && (0.0..=1.0).contains(&x)
+    super::probability(x).is_some()
 }
 
 /// The Markov analysis of `model`, or the reason it does not apply.
@@ -72,7 +73,10 @@ fn exact(model: &Model, chain: &Chain, why: &str) -> Result<Analysis, String> {
             None
         }
     };
-    let outage_rate = chain.outage_rate().ok().filter(|r| r.is_finite() && *r >= 0.0);
+    let outage_rate = chain
+        .outage_rate()
+        .ok()
+        .filter(|r| r.is_finite() && *r >= 0.0);
     let (solver, exact, bound) = match chain.residual() {
         None => ("GTH elimination".to_string(), true, 0.0),
         Some(r) => (
@@ -150,7 +154,9 @@ fn solve_level(chain: &Chain, k: usize) -> Result<Level, String> {
     let (a, u) = chain.steady()?;
     let rate = chain.outage_rate()?;
     if !probability(a) || !probability(u) || !rate.is_finite() {
-        return Err(format!("the expansion at {k} stages gave figures out of range"));
+        return Err(format!(
+            "the expansion at {k} stages gave figures out of range"
+        ));
     }
     Ok(Level {
         k,

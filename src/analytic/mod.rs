@@ -164,8 +164,7 @@ fn structure_analysis(model: &Model, sf: &Structure, exponential: bool) -> Analy
     };
     let (steady_state, steady_u) = sf.evaluate_both(&probs);
     let sim = &model.simulation;
-    let interval =
-        exponential.then(|| interval_both(model, sf, sim.warmup, sim.horizon));
+    let interval = exponential.then(|| interval_both(model, sf, sim.warmup, sim.horizon));
     let mut notes = Vec::new();
     let mttf_hours = if exponential {
         match birth_death::BirthDeath::of(model) {
@@ -192,11 +191,14 @@ fn structure_analysis(model: &Model, sf: &Structure, exponential: bool) -> Analy
         note.push_str(&n);
     }
     let startup_bias = (!exponential).then(|| startup_bias(model, sf, &p, &q));
-    let ok = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
-    let interval = interval.filter(|&(a, u)| ok(a) && ok(u));
-    if !(ok(steady_state) && ok(steady_u)) {
-        return approximation(model, "the structure function gave a value out of range".into());
-    }
+    let interval = interval.and_then(|(a, u)| Some((probability(a)?, probability(u)?)));
+    let (Some(steady_state), Some(steady_u)) = (probability(steady_state), probability(steady_u))
+    else {
+        return approximation(
+            model,
+            "the structure function gave a value out of range".into(),
+        );
+    };
     Analysis {
         method: Some(Method::StructureFunction),
         exact: true,
@@ -211,6 +213,12 @@ fn structure_analysis(model: &Model, sf: &Structure, exponential: bool) -> Analy
         steady_unavailability: Some(steady_u),
         interval_unavailability: interval.map(|x| x.1),
     }
+}
+
+/// `x` as a probability: rounding just above 1 (sums of many terms) is
+/// taken as 1; anything else outside [0, 1], or not finite, is `None`.
+pub fn probability(x: f64) -> Option<f64> {
+    (x.is_finite() && (0.0..=1.0 + 1e-12).contains(&x)).then(|| x.min(1.0))
 }
 
 /// Steady-state unavailability of a unit: mean-down / (mean-up +
@@ -376,9 +384,24 @@ pub fn interval_both(model: &Model, sf: &Structure, a: f64, b: f64) -> (f64, f64
         .collect();
     rates.sort_by(|x, y| y.total_cmp(x));
     rates.dedup();
-    let up = integrate_decaying(|t| point_both(model, sf, t).0, &rates, a, b) / (b - a);
-    let down = integrate_decaying(|t| point_both(model, sf, t).1, &rates, a, b) / (b - a);
-    (up, down)
+    // Both integrated on the same panels, one structure evaluation per node.
+    let mut down_total = 0.0;
+    let mut t = a;
+    let mut up_total = 0.0;
+    while t < b {
+        let Some(&rate) = rates.iter().find(|&&r| r * t < 40.0) else {
+            let (u, d) = point_both(model, sf, t);
+            up_total += u * (b - t);
+            down_total += d * (b - t);
+            break;
+        };
+        let end = (t + 0.5 / rate).min(b);
+        let (u, d) = gauss_legendre_pair(&|x| point_both(model, sf, x), t, end);
+        up_total += u;
+        down_total += d;
+        t = end;
+    }
+    (up_total / (b - a), down_total / (b - a))
 }
 
 /// ∫ₐᵇ f for f = constant + Σ c_j e^{−r_j t} (products of such terms
@@ -396,6 +419,34 @@ pub fn integrate_decaying(f: impl Fn(f64) -> f64, rates: &[f64], a: f64, b: f64)
     }
     total
 }
+
+/// 10-point Gauss–Legendre quadrature of a pair of functions on [a, b].
+fn gauss_legendre_pair(f: &impl Fn(f64) -> (f64, f64), a: f64, b: f64) -> (f64, f64) {
+    let (mid, half) = ((a + b) / 2.0, (b - a) / 2.0);
+    let (mut s0, mut s1) = (0.0, 0.0);
+    for (x, w) in GL_X.iter().zip(GL_W) {
+        let (l, r) = (f(mid - half * x), f(mid + half * x));
+        s0 += w * (l.0 + r.0);
+        s1 += w * (l.1 + r.1);
+    }
+    (s0 * half, s1 * half)
+}
+
+/// Gauss–Legendre nodes (positive half) and weights, 10 points.
+const GL_X: [f64; 5] = [
+    0.148_874_338_981_631_2,
+    0.433_395_394_129_247_2,
+    0.679_409_568_299_024_4,
+    0.865_063_366_688_984_5,
+    0.973_906_528_517_171_7,
+];
+const GL_W: [f64; 5] = [
+    0.295_524_224_714_752_9,
+    0.269_266_719_309_996_4,
+    0.219_086_362_515_982,
+    0.149_451_349_150_580_6,
+    0.066_671_344_308_688_1,
+];
 
 /// 10-point Gauss–Legendre quadrature on [a, b].
 fn gauss_legendre(f: &impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {

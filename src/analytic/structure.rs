@@ -8,6 +8,8 @@
 //! of the shared variables, with the probability of that assignment as the
 //! weight. The cost is 2^(shared variables) tree evaluations, never 2^n.
 
+use statrs::function::gamma::ln_gamma;
+
 use crate::model::{Model, Node};
 
 /// Most shared variables factored on (2^16 evaluations per figure).
@@ -142,9 +144,21 @@ impl Structure {
                 let mut up = probs.up.to_vec();
                 let mut down = probs.down.to_vec();
                 (up[v], down[v]) = (1.0, 0.0);
-                let hi = self.evaluate_both(&Probs { up: &up, down: &down, ..*probs }).0;
+                let hi = self
+                    .evaluate_both(&Probs {
+                        up: &up,
+                        down: &down,
+                        ..*probs
+                    })
+                    .0;
                 (up[v], down[v]) = (0.0, 1.0);
-                let lo = self.evaluate_both(&Probs { up: &up, down: &down, ..*probs }).0;
+                let lo = self
+                    .evaluate_both(&Probs {
+                        up: &up,
+                        down: &down,
+                        ..*probs
+                    })
+                    .0;
                 out[v] = hi - lo;
             }
         }
@@ -188,8 +202,10 @@ impl Structure {
         match e {
             Expr::Leaf(i) => self.leaf(*i, probs, fixed),
             Expr::KOfN(k, children) => {
-                let values: Vec<(f64, f64)> =
-                    children.iter().map(|c| self.eval(c, probs, fixed)).collect();
+                let values: Vec<(f64, f64)> = children
+                    .iter()
+                    .map(|c| self.eval(c, probs, fixed))
+                    .collect();
                 k_of_n(*k, &values)
             }
         }
@@ -209,8 +225,10 @@ impl Structure {
         match e {
             Expr::Leaf(i) => out[*i] += adjoint * self.leaf_slope(*i, probs, fixed),
             Expr::KOfN(k, children) => {
-                let values: Vec<(f64, f64)> =
-                    children.iter().map(|c| self.eval(c, probs, fixed)).collect();
+                let values: Vec<(f64, f64)> = children
+                    .iter()
+                    .map(|c| self.eval(c, probs, fixed))
+                    .collect();
                 let slopes = k_of_n_slopes(*k, &values);
                 for (c, s) in children.iter().zip(slopes) {
                     self.gradient(c, probs, fixed, adjoint * s, out);
@@ -282,29 +300,90 @@ pub fn k_of_n(k: usize, values: &[(f64, f64)]) -> (f64, f64) {
     }
 }
 
-/// Log-space binomial terms ln[C(n, j) uʲ dⁿ⁻ʲ], j = 0..=n (−∞ for zero).
-fn binomial_terms(n: usize, (u, d): (f64, f64)) -> Vec<f64> {
-    let (lu, ld) = (u.ln(), d.ln());
-    let mut ln_c = 0.0;
-    let mut terms = Vec::with_capacity(n + 1);
-    for j in 0..=n {
-        if j > 0 {
-            ln_c += ((n - j + 1) as f64 / j as f64).ln();
-        }
-        let t = ln_c
-            + if j > 0 { j as f64 * lu } else { 0.0 }
-            + if j < n { (n - j) as f64 * ld } else { 0.0 };
-        terms.push(t);
+/// ln[C(n, j) uʲ dⁿ⁻ʲ] (u, d > 0, u + d = 1), by Loader's saddle-point
+/// form (as R's `dbinom`): relative accuracy near 10⁻¹⁵ for any n, where
+/// log-gamma differences lose ten digits at n = 10⁴.
+fn binomial_log_term(n: usize, j: usize, (u, d): (f64, f64)) -> f64 {
+    let (nf, jf) = (n as f64, j as f64);
+    if j == 0 {
+        return nf * d.ln();
     }
-    terms
+    if j == n {
+        return nf * u.ln();
+    }
+    let k = nf - jf;
+    stirling_error(nf)
+        - stirling_error(jf)
+        - stirling_error(k)
+        - deviance(jf, nf * u)
+        - deviance(k, nf * d)
+        + 0.5 * (nf / (2.0 * std::f64::consts::PI * jf * k)).ln()
 }
 
-fn log_sum(terms: &[f64]) -> f64 {
-    let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if max == f64::NEG_INFINITY {
+/// ln(n!) − ln(√(2πn)(n/e)ⁿ).
+fn stirling_error(n: f64) -> f64 {
+    if n > 15.0 {
+        let nn = n * n;
+        return (1.0 / 12.0
+            - (1.0 / 360.0 - (1.0 / 1260.0 - (1.0 / 1680.0 - 1.0 / (1188.0 * nn)) / nn) / nn)
+                / nn)
+            / n;
+    }
+    ln_gamma(n + 1.0) - (n + 0.5) * n.ln() + n - 0.5 * (2.0 * std::f64::consts::PI).ln()
+}
+
+/// x·ln(x/m) + m − x, without cancellation when x is near m.
+fn deviance(x: f64, m: f64) -> f64 {
+    if (x - m).abs() < 0.1 * (x + m) {
+        let v = (x - m) / (x + m);
+        let mut s = (x - m) * v;
+        let mut ej = 2.0 * x * v;
+        let v2 = v * v;
+        for j in 1..1000 {
+            ej *= v2;
+            let next = s + ej / f64::from(2 * j + 1);
+            if next == s {
+                break;
+            }
+            s = next;
+        }
+        return s;
+    }
+    x * (x / m).ln() + m - x
+}
+
+/// Σ_{j=lo}^{hi} C(n, j) uʲ dⁿ⁻ʲ, summed from the side's largest term
+/// outwards (the terms fall away from the mode) until they are below 10⁻²⁰
+/// of it: O(√n) terms, no subtraction.
+fn binomial_range(n: usize, lo: usize, hi: usize, (u, d): (f64, f64)) -> f64 {
+    if lo > hi {
         return 0.0;
     }
-    max.exp() * terms.iter().map(|t| (t - max).exp()).sum::<f64>()
+    let mode = (((n + 1) as f64 * u).floor() as usize).min(n);
+    let start = mode.clamp(lo, hi);
+    let first = binomial_log_term(n, start, (u, d));
+    let ratio = (u / d).ln();
+    let mut total = 1.0;
+    // Upwards: t(j+1) = t(j)·(n−j)/(j+1)·u/d.
+    let mut t = 0.0;
+    for j in start..hi {
+        t += ((n - j) as f64 / (j + 1) as f64).ln() + ratio;
+        let x = t.exp();
+        total += x;
+        if x < 1e-20 * total {
+            break;
+        }
+    }
+    let mut t = 0.0;
+    for j in (lo + 1..=start).rev() {
+        t += (j as f64 / (n - j + 1) as f64).ln() - ratio;
+        let x = t.exp();
+        total += x;
+        if x < 1e-20 * total {
+            break;
+        }
+    }
+    (first + total.ln()).exp()
 }
 
 fn binomial(n: usize, k: usize, (u, d): (f64, f64)) -> (f64, f64) {
@@ -314,8 +393,10 @@ fn binomial(n: usize, k: usize, (u, d): (f64, f64)) -> (f64, f64) {
     if u == 0.0 {
         return (0.0, 1.0);
     }
-    let terms = binomial_terms(n, (u, d));
-    (log_sum(&terms[k..]), log_sum(&terms[..k]))
+    (
+        binomial_range(n, k, n, (u, d)),
+        binomial_range(n, 0, k - 1, (u, d)),
+    )
 }
 
 /// ∂P(at least k up)/∂(up probability of each child) = P(exactly k − 1 of
@@ -335,13 +416,17 @@ pub fn k_of_n_slopes(k: usize, values: &[(f64, f64)]) -> Vec<f64> {
             let ups = if d == 0.0 { n - 1 } else { 0 };
             f64::from(u8::from(ups == k - 1))
         } else {
-            binomial_terms(n - 1, (u, d))[k - 1].exp()
+            binomial_log_term(n - 1, k - 1, (u, d)).exp()
         };
         return vec![s; n];
     }
     // Distribution of the count of "ups" (or downs when fewer are needed)
     // among the others, truncated at `need`.
-    let (need, flip) = if k - 1 <= n - k { (k - 1, false) } else { (n - k, true) };
+    let (need, flip) = if k - 1 <= n - k {
+        (k - 1, false)
+    } else {
+        (n - k, true)
+    };
     let step = |dist: &mut Vec<f64>, (u, d): (f64, f64)| {
         let (a, b) = if flip { (d, u) } else { (u, d) };
         for j in (1..dist.len()).rev() {
@@ -427,6 +512,37 @@ fn expr(node: &Node) -> Result<Expr, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The log-space binomial against the count recursion (no shortcut),
+    /// including the rare side to full relative accuracy.
+    #[test]
+    fn binomial_matches_the_recursion() {
+        for (n, u) in [(8usize, 0.9), (30, 0.999), (60, 0.5), (200, 0.99)] {
+            let d = 1.0 - u;
+            for k in [1, n / 3, n / 2, n - 1, n] {
+                let k = k.max(1);
+                let (bu, bd) = binomial(n, k, (u, d));
+                // Recursion over counts of down units with absorbing m.
+                let m = n - k + 1;
+                let mut dp = vec![0.0; m];
+                dp[0] = 1.0;
+                let mut failed = 0.0;
+                for _ in 0..n {
+                    failed += dp[m - 1] * d;
+                    for j in (1..m).rev() {
+                        dp[j] = dp[j] * u + dp[j - 1] * d;
+                    }
+                    dp[0] *= u;
+                }
+                let up: f64 = dp.iter().sum();
+                assert!((bu - up).abs() <= 1e-12 * up, "n {n} k {k}: {bu} vs {up}");
+                assert!(
+                    (bd - failed).abs() <= 1e-11 * failed,
+                    "n {n} k {k}: {bd:e} vs {failed:e}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn at_least_matches_enumeration() {

@@ -6,6 +6,7 @@ mod constructs;
 mod determinism;
 mod exact;
 mod hardening;
+mod markov;
 mod precision;
 mod reports;
 mod resources;
