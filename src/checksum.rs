@@ -110,6 +110,8 @@ pub fn piece_checksum(
         requests,
         objectives,
         events,
+        years_without_downtime,
+        year_down_hours,
     } = tally;
     h.moments(down);
     h.f64s(down_values);
@@ -135,6 +137,8 @@ pub fn piece_checksum(
         h.u64s(nines_histogram);
     }
     h.word(*events);
+    h.word(*years_without_downtime);
+    h.f64s(year_down_hours);
     format!("{:016x}", h.finish())
 }
 

@@ -29,7 +29,7 @@ use crate::model::{Method, Model};
 use crate::precision::{Plan, RoundRunner, Schedule, StoppedBy, Stopper, Target};
 use crate::rare::{RareEvent, RareTally};
 use crate::report::Report;
-use crate::scenario::{load_str, Overrides};
+use crate::scenario::{load_str, Overrides, HOURS_PER_YEAR};
 use crate::sim::{
     block_replications, empty_tally, shard_blocks, simulate_blocks, thread_pool, Outcome,
     PlainRounds, PlainTally, Progress, Tally, BLOCK, CHUNK, NINES_BINS_PER_UNIT, NINES_MAX,
@@ -663,6 +663,8 @@ struct Checker<'a> {
     points: usize,
     /// Per objective: whole windows per replication.
     windows: Vec<u64>,
+    /// Whole simulated years per replication.
+    years: u64,
     requests: bool,
 }
 
@@ -680,6 +682,7 @@ impl<'a> Checker<'a> {
                 .iter()
                 .map(|o| ((sim.horizon - sim.warmup) / o.window * (1.0 + 1e-12)).floor() as u64)
                 .collect(),
+            years: ((sim.horizon - sim.warmup) / HOURS_PER_YEAR * (1.0 + 1e-12)).floor() as u64,
             requests: crate::sim::Program::new(model).has_requests(),
         }
     }
@@ -851,6 +854,13 @@ impl<'a> Checker<'a> {
             {
                 return Err("objective windows that do not add up".into());
             }
+        }
+        if t.years() != n.saturating_mul(self.years)
+            || t.year_down_hours
+                .iter()
+                .any(|&h| !(h > 0.0 && h <= HOURS_PER_YEAR * (1.0 + 1e-9)))
+        {
+            return Err("calendar years that do not add up".into());
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! The report of a run (SPEC §5) and its writers.
 
+pub mod html;
 pub mod plot;
 pub mod text;
 
@@ -140,6 +141,58 @@ pub struct Downtime {
     pub p95: Option<f64>,
     /// Replications by down time per year, for the downtime plot.
     pub histogram: Option<Histogram>,
+    /// The distribution of down time in single whole simulated years
+    /// (SPEC §5 additions): null when the window holds no whole year or for
+    /// rare-event runs.
+    #[serde(default)]
+    pub per_calendar_year: Option<CalendarYears>,
+}
+
+/// System down hours in single whole simulated years, over every whole year
+/// (counted from the warmup) of every replication: what a typical year and
+/// a bad year look like, unlike the percentiles of per-replication averages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalendarYears {
+    /// Whole years observed.
+    pub years: u64,
+    /// Fraction of years without system down time.
+    pub without_downtime: f64,
+    /// Median year (a typical year).
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile (one year in a hundred is worse: a bad year).
+    pub p99: f64,
+    /// The worst year seen.
+    pub max: f64,
+}
+
+impl CalendarYears {
+    /// The distribution from `zeros` years without down time and the down
+    /// hours of the others (sorted in place); None without any year.
+    pub fn new(zeros: u64, down: &mut [f64]) -> Option<CalendarYears> {
+        down.sort_unstable_by(f64::total_cmp);
+        let n = zeros + down.len() as u64;
+        if n == 0 {
+            return None;
+        }
+        // Type-7 quantile over the zeros followed by the sorted others.
+        let at = |i: u64| i.checked_sub(zeros).map_or(0.0, |k| down[k as usize]);
+        let q = |p: f64| {
+            let h = (n - 1) as f64 * p;
+            let lo = h.floor() as u64;
+            let hi = (lo + 1).min(n - 1);
+            at(lo) + (h - lo as f64) * (at(hi) - at(lo))
+        };
+        Some(CalendarYears {
+            years: n,
+            without_downtime: zeros as f64 / n as f64,
+            p50: q(0.5),
+            p90: q(0.9),
+            p99: q(0.99),
+            max: at(n - 1),
+        })
+    }
 }
 
 /// Counts of values in equal bins; values beyond the last edge are counted
@@ -337,6 +390,7 @@ impl Report {
         let convergence = convergence(&tally.down_values);
         let mut sorted = std::mem::take(&mut tally.down_values);
         sorted.sort_unstable_by(f64::total_cmp);
+        let mut year_hours = std::mem::take(&mut tally.year_down_hours);
         let sim = &model.simulation;
         let t = &tally;
         let reps = t.replications();
@@ -381,6 +435,7 @@ impl Report {
                 p99: Some(per_year(quantile(&sorted, 0.99))),
                 p95: Some(per_year(quantile(&sorted, 0.95))),
                 histogram: Some(histogram(&sorted, per_year)),
+                per_calendar_year: CalendarYears::new(t.years_without_downtime, &mut year_hours),
             },
             outages: Outages {
                 per_year: Some(t.outages as f64 / (reps as f64 * years)),
@@ -482,6 +537,7 @@ impl Report {
                 p99: None,
                 p95: None,
                 histogram: None,
+                per_calendar_year: None,
             },
             outages: Outages {
                 per_year: outages.per_year,

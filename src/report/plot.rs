@@ -28,6 +28,40 @@ pub const PLOTS: [&str; 4] = ["availability", "downtime", "convergence", "compon
 
 type Drawn = Result<(), String>;
 
+/// The plots `report` has data for, each drawn as an SVG document in
+/// memory (for the HTML page).
+pub fn svgs(report: &Report) -> Vec<(&'static str, Result<String, String>)> {
+    PLOTS
+        .into_iter()
+        .filter(|name| has_data(name, report))
+        .map(|name| (name, svg_string(name, report)))
+        .collect()
+}
+
+fn svg_string(name: &str, report: &Report) -> Result<String, String> {
+    fonts()?;
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+        draw(name, &root, report)?;
+        root.present().map_err(err)?;
+    }
+    Ok(text)
+}
+
+/// What plot `name` shows, in one or two sentences (captions in the HTML
+/// page).
+pub fn caption(name: &str) -> &'static str {
+    match name {
+        "availability" => "Availability over time across replications, with its 95% band and the analytic value.",
+        "downtime" => "Down time per year across replications (each replication's average over the window), mean and p95 marked.",
+        "convergence" => "The running estimate and its 95% band as replications accumulate, against the analytic value.",
+        "components" => "Share of system down time per instance, largest first. Instances down together each count the whole outage, so shares add up to more than 100%: a share is coincidence, not cause.",
+        "reliability" => "R(t): the probability of no system failure by t (Kaplan–Meier over replications), with the exact curve where one exists.",
+        _ => "",
+    }
+}
+
 fn fonts() -> Result<(), String> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
     REGISTERED

@@ -87,7 +87,7 @@ pub fn summary(r: &Report, source: &str) -> String {
         human_hours(d.mean),
         match (d.p50, d.p90, d.p99) {
             (Some(p50), Some(p90), Some(p99)) => format!(
-                "95% CI [{}, {}]   p50 {}   p90 {}   p99 {}",
+                "95% CI [{}, {}]   replication averages: p50 {}   p90 {}   p99 {}",
                 human_hours(d.ci95[0]),
                 human_hours(d.ci95[1]),
                 human_hours(p50),
@@ -101,6 +101,20 @@ pub fn summary(r: &Report, source: &str) -> String {
             ),
         },
     );
+    if let Some(y) = &d.per_calendar_year {
+        row(
+            &mut o,
+            "down time in one year",
+            format!("typical {}", human_hours(y.p50)),
+            format!(
+                "bad year (p90) {}   one in a hundred (p99) {}   worst {} of {} years",
+                human_hours(y.p90),
+                human_hours(y.p99),
+                human_hours(y.max),
+                y.years
+            ),
+        );
+    }
     let mean_outage = r
         .outages
         .mean_duration_hours

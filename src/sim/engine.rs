@@ -19,6 +19,7 @@ use super::program::{Link, Program, MEMBER, NONE, ROOT, UNIT};
 use super::queue::EventQueue;
 use super::standby::StandbyState;
 use super::tally::Tally;
+use crate::scenario::HOURS_PER_YEAR;
 
 /// The mutable state of one replication, reused across replications so that
 /// a replication allocates nothing once warm.
@@ -68,6 +69,8 @@ pub struct Replication {
     pub(super) trajectories: Trajectories,
     /// Per objective: system down hours in each whole window.
     window_down: Vec<Vec<f64>>,
+    /// System down hours in each whole simulated year from the warmup.
+    year_down: Vec<f64>,
     start_times: Vec<f64>,
     pub(super) system_up: bool,
     pub(super) system_down_since: f64,
@@ -144,10 +147,12 @@ impl Replication {
         self.ratio_hours = 0.0;
         self.window_down.resize(p.objectives.len(), Vec::new());
         for (o, w) in p.objectives.iter().zip(&mut self.window_down) {
-            let whole = ((p.horizon - p.warmup) / o.window * (1.0 + 1e-12)).floor() as usize;
+            let whole = whole_windows(p, o.window);
             w.clear();
             w.resize(whole, 0.0);
         }
+        self.year_down.clear();
+        self.year_down.resize(whole_windows(p, HOURS_PER_YEAR), 0.0);
         self.system_up = true;
         self.system_down_since = 0.0;
         self.system_down = 0.0;
@@ -469,25 +474,13 @@ impl Replication {
         self.system_up = up;
     }
 
-    /// Adds the system outage [a, b] to the objective windows it overlaps.
+    /// Adds the system outage [a, b] to the objective windows and the
+    /// calendar years it overlaps.
     fn add_window_down(&mut self, p: &Program, a: f64, b: f64) {
         for (o, windows) in p.objectives.iter().zip(&mut self.window_down) {
-            let w = o.window;
-            let end = p.warmup + windows.len() as f64 * w;
-            let (a, b) = (a.max(p.warmup), b.min(end));
-            if b <= a {
-                continue;
-            }
-            let mut j = ((a - p.warmup) / w).floor() as usize;
-            while j < windows.len() {
-                let start = p.warmup + j as f64 * w;
-                windows[j] += (b.min(start + w) - a.max(start)).max(0.0);
-                if start + w >= b {
-                    break;
-                }
-                j += 1;
-            }
+            add_to_windows(windows, p.warmup, o.window, a, b);
         }
+        add_to_windows(&mut self.year_down, p.warmup, HOURS_PER_YEAR, a, b);
     }
 
     /// Integrates the request success ratio up to `t` and recomputes it:
@@ -555,6 +548,9 @@ impl Replication {
                 t.push(1.0 - down / o.window, o.availability);
             }
         }
+        for &down in &self.year_down {
+            tally.push_year(down);
+        }
         tally.down.push(end / window);
         tally.down_values.push(end / window);
         tally.system_down_hours += end;
@@ -566,5 +562,30 @@ impl Replication {
             tally.first_failure_exposure += p.horizon;
         }
         tally.events += self.events;
+    }
+}
+
+/// Whole windows of length `w` in [warmup, horizon] (a window that ends at
+/// the horizon up to rounding counts).
+fn whole_windows(p: &Program, w: f64) -> usize {
+    ((p.horizon - p.warmup) / w * (1.0 + 1e-12)).floor() as usize
+}
+
+/// Adds the outage [a, b] to the consecutive windows of length `w` from
+/// `start` that it overlaps.
+fn add_to_windows(windows: &mut [f64], start: f64, w: f64, a: f64, b: f64) {
+    let end = start + windows.len() as f64 * w;
+    let (a, b) = (a.max(start), b.min(end));
+    if b <= a {
+        return;
+    }
+    let mut j = ((a - start) / w).floor() as usize;
+    while j < windows.len() {
+        let from = start + j as f64 * w;
+        windows[j] += (b.min(from + w) - a.max(from)).max(0.0);
+        if from + w >= b {
+            break;
+        }
+        j += 1;
     }
 }

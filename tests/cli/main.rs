@@ -3,6 +3,7 @@
 
 mod analytic;
 mod constructs;
+mod design;
 mod determinism;
 mod exact;
 mod hardening;
