@@ -128,12 +128,12 @@ impl BirthDeath {
         let w = self.log_weights();
         let mut t = 0.0;
         let mut cumulative = f64::NEG_INFINITY;
-        for j in 0..self.down_from() {
+        for (j, &wj) in w.iter().enumerate().take(self.down_from()) {
             // ln Σ_{i≤j} πᵢ, accumulated.
-            let (hi, lo) = if cumulative > w[j] {
-                (cumulative, w[j])
+            let (hi, lo) = if cumulative > wj {
+                (cumulative, wj)
             } else {
-                (w[j], cumulative)
+                (wj, cumulative)
             };
             cumulative = hi + (lo - hi).exp().ln_1p();
             t += (cumulative - w[j] - self.up_rate(j).ln()).exp();

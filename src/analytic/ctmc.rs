@@ -715,11 +715,11 @@ fn gth(n: usize, edges: &dyn Fn(usize) -> Vec<(usize, f64)>) -> Result<Solution,
 fn gauss_seidel(n: usize, edges: &dyn Fn(usize) -> Vec<(usize, f64)>) -> Result<Solution, String> {
     let mut incoming: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
     let mut exit = vec![0.0; n];
-    for i in 0..n {
+    for (i, out) in exit.iter_mut().enumerate() {
         for (j, r) in edges(i) {
             if j != i {
                 incoming[j].push((i as u32, r));
-                exit[i] += r;
+                *out += r;
             }
         }
     }
@@ -766,6 +766,9 @@ fn gauss_seidel(n: usize, edges: &dyn Fn(usize) -> Vec<(usize, f64)>) -> Result<
     ))
 }
 
+/// What interchangeable instances share: component, crew, common causes.
+type GroupKey<'a> = (usize, Option<usize>, &'a [usize]);
+
 /// Finds groups of interchangeable instances: leaf children of one gate,
 /// of one component, used once in the system, held by the same common
 /// causes.
@@ -779,7 +782,7 @@ fn find_groups(
     match node {
         CNode::Inst(_) | CNode::Standby(_) => {}
         CNode::Gate(_, children) => {
-            let mut by_key: HashMap<(usize, Option<usize>, &[usize]), Vec<usize>> = HashMap::new();
+            let mut by_key: HashMap<GroupKey, Vec<usize>> = HashMap::new();
             for c in children {
                 match c {
                     CNode::Inst(i) if uses[*i] == 1 => by_key

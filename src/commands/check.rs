@@ -148,7 +148,7 @@ fn describe(m: &Model) -> String {
             }
             if let Some(u) = a.steady_unavailability {
                 let bound = match a.error_bound {
-                    Some(b) if b == 0.0 => " (exact)".to_string(),
+                    Some(0.0) => " (exact)".to_string(),
                     Some(b) => format!(" ± {b:.2e}"),
                     None => " (error not bounded)".to_string(),
                 };
