@@ -16,6 +16,7 @@
 
 pub mod birth_death;
 pub mod ctmc;
+pub mod importance;
 pub mod markov;
 pub mod structure;
 

@@ -282,19 +282,30 @@ fn components(o: &mut String, r: &Report) {
     let Some(list) = &r.components else {
         return;
     };
-    o.push_str("<h2>Components</h2>\n<p class=\"muted\">Share of system down time = the fraction of the system's down time during which the instance was down. It measures coincidence, not cause: instances down together (both replicas of a pair) each count the whole outage, so shares add up to more than 100%.</p>\n");
+    o.push_str("<h2>Components</h2>\n<p class=\"muted\">Share of system down time = the fraction of the system's down time during which the instance was down. It measures coincidence, not cause: instances down together (both replicas of a pair) each count the whole outage, so shares add up to more than 100%. Importance measures answer \"what if\": Birnbaum = U(always down) − U(always up); Fussell–Vesely = the share of unavailability U removed if the instance never failed; RAW = U(always down) / U; RRW = U / U(always up) (— when infinite). Exact from the structure function where it applies; otherwise estimated from the simulation as P(system down | instance down or up), an observed association.</p>\n");
     o.push_str(
-        "<table>\n<tr><th>instance</th><th>availability</th><th>share of system down time</th></tr>\n",
+        "<table>\n<tr><th>instance</th><th>availability</th><th>share of system down time</th><th>Birnbaum</th><th>Fussell–Vesely</th><th>RAW</th><th>RRW</th><th>importance</th></tr>\n",
     );
     let mut sorted: Vec<_> = list.iter().collect();
     sorted.sort_by(|a, b| b.downtime_share.total_cmp(&a.downtime_share));
     for c in sorted {
+        let i = c.importance.as_ref();
+        let g = |x: Option<f64>| opt(x, |v| crate::model::dist::significant(v, 3));
         let _ = writeln!(
             o,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}%</td></tr>",
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}%</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape(&c.name),
             prob(c.availability),
-            100.0 * c.downtime_share
+            100.0 * c.downtime_share,
+            g(i.and_then(|i| i.birnbaum)),
+            opt(i.and_then(|i| i.fussell_vesely), |f| format!("{:.2}%", 100.0 * f)),
+            g(i.and_then(|i| i.raw)),
+            g(i.and_then(|i| i.rrw)),
+            match i.map(|i| i.exact) {
+                Some(true) => "exact (steady state)",
+                Some(false) => "estimated",
+                None => "—",
+            }
         );
     }
     o.push_str("</table>\n");

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analytic::importance::{self, Importance};
 use crate::analytic::{verdict, Analysis};
 use crate::error::Error;
 use crate::model::{Model, ObjectiveDef};
@@ -293,6 +294,11 @@ pub struct ComponentStat {
     pub availability: f64,
     /// Fraction of system down time during which it was down.
     pub downtime_share: f64,
+    /// Birnbaum, Fussell–Vesely, RAW and RRW on unavailability: exact
+    /// (steady state) where the structure function applies, estimated from
+    /// the simulation otherwise.
+    #[serde(default)]
+    pub importance: Option<Importance>,
 }
 
 /// Point availability A(t) on the grid.
@@ -577,9 +583,11 @@ fn rounds_convergence(history: &[RoundPoint]) -> Convergence {
     }
 }
 
-/// Per instance (and common cause): availability and down-time share.
+/// Per instance (and common cause): availability, down-time share and
+/// importance.
 fn components(model: &Model, t: &crate::sim::Tally, reps: u64) -> Vec<ComponentStat> {
     let window = model.simulation.window();
+    let total = reps as f64 * window;
     let share = |h: f64| {
         if t.system_down_hours > 0.0 {
             h / t.system_down_hours
@@ -587,6 +595,7 @@ fn components(model: &Model, t: &crate::sim::Tally, reps: u64) -> Vec<ComponentS
             0.0
         }
     };
+    let exact = importance::exact(model);
     model
         .instances
         .iter()
@@ -595,8 +604,17 @@ fn components(model: &Model, t: &crate::sim::Tally, reps: u64) -> Vec<ComponentS
         .enumerate()
         .map(|(i, name)| ComponentStat {
             name: name.clone(),
-            availability: 1.0 - t.instance_down_hours[i] / (reps as f64 * window),
+            availability: 1.0 - t.instance_down_hours[i] / total,
             downtime_share: share(t.instance_share_hours[i]),
+            importance: Some(match &exact {
+                Some(all) => all[i].clone(),
+                None => importance::estimated(
+                    total,
+                    t.system_down_hours,
+                    t.instance_down_hours[i],
+                    t.instance_share_hours[i],
+                ),
+            }),
         })
         .collect()
 }

@@ -310,12 +310,33 @@ fn top_contributors(o: &mut String, r: &Report) {
     for c in by_share.iter().take(5) {
         let _ = writeln!(
             o,
-            "    {:<width$}  {:>6.1}%   availability {:.6}",
+            "    {:<width$}  {:>6.1}%   availability {:.6}{}",
             c.name,
             100.0 * c.downtime_share,
-            c.availability
+            c.availability,
+            c.importance.as_ref().map_or(String::new(), importance)
         );
     }
+    if by_share
+        .iter()
+        .take(5)
+        .any(|c| c.importance.as_ref().is_some_and(|i| !i.exact))
+    {
+        let _ = writeln!(
+            o,
+            "    (importance estimated from the simulation: conditional on the instance being down or up)"
+        );
+    }
+}
+
+/// Fussell–Vesely (the share of unavailability removed if the instance
+/// never failed) and RAW (how much worse with it always down).
+fn importance(i: &crate::analytic::importance::Importance) -> String {
+    let fv = i
+        .fussell_vesely
+        .map_or("—".to_string(), |f| format!("{:.1}%", 100.0 * f));
+    let raw = i.raw.map_or("—".to_string(), |r| significant(r, 3));
+    format!("   FV {fv:>6}   RAW {raw}")
 }
 
 #[cfg(test)]
