@@ -74,6 +74,11 @@ pub fn exact(model: &Model) -> Option<Vec<Importance>> {
     if model.instances.len() + model.common_causes.len() > MAX_EXACT {
         return None;
     }
+    // Instances that hold data are down for repair and restore: their
+    // availability is that of the effective model (`data.rs`).
+    if let Some((eff, exact, _)) = super::data::effective_model(model) {
+        return if exact { self::exact(&eff) } else { None };
+    }
     let sf = Structure::new(model).ok()?;
     let p: Vec<f64> = model
         .instances

@@ -132,6 +132,7 @@ pub fn page(r: &Report, context: &Context) -> String {
     summary(&mut o, r);
     analytic(&mut o, r);
     objectives(&mut o, r);
+    super::data::html_section(&mut o, r);
     components(&mut o, r);
     plots(&mut o, r);
     if let Some(t) = &context.topology {
@@ -264,15 +265,23 @@ fn objectives(o: &mut String, r: &Report) {
     };
     o.push_str("<h2>Objectives</h2>\n<table>\n<tr><th>target</th><th>window</th><th>windows met</th><th>windows</th><th>median window</th><th>worst 1%</th></tr>\n");
     for b in list {
+        let (Some(target), Some(window), Some(windows), Some(w)) = (
+            b.availability,
+            b.window_hours,
+            b.windows,
+            b.window_availability.as_ref(),
+        ) else {
+            continue;
+        };
         let _ = writeln!(
             o,
             "<tr><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{:.2}%</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            b.availability,
-            escape(&human_hours(b.window_hours)),
+            target,
+            escape(&human_hours(window)),
             100.0 * b.met_fraction,
-            b.windows,
-            prob(b.window_availability.p50),
-            prob(b.window_availability.p1)
+            windows,
+            prob(w.p50),
+            prob(w.p1)
         );
     }
     o.push_str("</table>\n");

@@ -1,5 +1,6 @@
 //! The report of a run (SPEC §5) and its writers.
 
+pub mod data;
 pub mod html;
 pub mod plot;
 pub mod text;
@@ -18,6 +19,7 @@ use crate::rare::RareEvent;
 use crate::scenario::HOURS_PER_YEAR;
 use crate::sim::{ObjectiveTally, Outcome, NINES_BINS_PER_UNIT};
 use crate::stats::quantile;
+pub use data::{DataAnalytic, DataLoss};
 
 /// Everything a run reports; serialized as `report.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,6 +53,9 @@ pub struct Report {
     pub transient: Option<Transient>,
     /// The analytic cross-check.
     pub analytic: Analytic,
+    /// Data lost by the system (SPEC §8); null when nothing holds data.
+    #[serde(default)]
+    pub data_loss: Option<DataLoss>,
     /// The running estimate against replications.
     pub convergence: Convergence,
 }
@@ -252,19 +257,31 @@ pub struct Requests {
     pub ci95: [f64; 2],
 }
 
-/// One availability objective.
+/// One objective: availability per window, or (with `rpo_hours`) a
+/// recovery point per data-loss incident (SPEC §8).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Objective {
-    /// Target availability per window.
-    pub availability: f64,
-    /// Window length.
-    pub window_hours: f64,
-    /// Fraction of whole windows that met the target.
+    /// Target availability per window (availability objectives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability: Option<f64>,
+    /// Window length (availability objectives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_hours: Option<f64>,
+    /// The most hours of data one incident may lose (RPO objectives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_hours: Option<f64>,
+    /// Fraction of whole windows that met the target; for an RPO, of
+    /// data-loss incidents that lost no more than it (1 without incidents).
     pub met_fraction: f64,
     /// Whole windows observed (over all replications).
-    pub windows: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows: Option<u64>,
+    /// Data-loss incidents observed (RPO objectives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incidents: Option<u64>,
     /// The distribution of window availability.
-    pub window_availability: WindowAvailability,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_availability: Option<WindowAvailability>,
 }
 
 /// The distribution of availability over whole windows. Percentiles come
@@ -299,6 +316,9 @@ pub struct ComponentStat {
     /// the simulation otherwise.
     #[serde(default)]
     pub importance: Option<Importance>,
+    /// Data this instance lost (data-holding instances only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_loss: Option<DataLoss>,
 }
 
 /// Point availability A(t) on the grid.
@@ -466,9 +486,16 @@ impl Report {
                     .iter()
                     .zip(&t.objectives)
                     .map(|(o, ot)| objective(o, ot))
+                    .chain(data::rpo_objectives(model, &t.data))
                     .collect(),
             ),
-            components: Some(components(model, t, reps)),
+            data_loss: data::system(model, &t.data, reps, analysis),
+            components: Some(data::add_to_components(
+                components(model, t, reps),
+                model,
+                &t.data,
+                reps,
+            )),
             transient: Some(Transient {
                 time_hours: sim.grid(),
                 availability: t
@@ -554,6 +581,7 @@ impl Report {
             objectives: None,
             components: None,
             transient: None,
+            data_loss: None,
             analytic: Analytic::new(&steady, 1.0 - e.mean, std_error, units),
             convergence: rounds_convergence(&stopper.history),
         }
@@ -606,6 +634,7 @@ fn components(model: &Model, t: &crate::sim::Tally, reps: u64) -> Vec<ComponentS
             name: name.clone(),
             availability: 1.0 - t.instance_down_hours[i] / total,
             downtime_share: share(t.instance_share_hours[i]),
+            data_loss: None,
             importance: Some(match &exact {
                 Some(all) => all[i].clone(),
                 None => importance::estimated(
@@ -700,17 +729,19 @@ fn objective(o: &ObjectiveDef, t: &ObjectiveTally) -> Objective {
         1.0
     };
     Objective {
-        availability: o.availability,
-        window_hours: o.window,
+        availability: Some(o.availability),
+        window_hours: Some(o.window),
+        rpo_hours: None,
         met_fraction: t.met as f64 / windows,
-        windows: t.windows,
-        window_availability: WindowAvailability {
+        windows: Some(t.windows),
+        incidents: None,
+        window_availability: Some(WindowAvailability {
             mean: t.availability_sum / windows,
             p1: percentile(0.01),
             p5: percentile(0.05),
             p10: percentile(0.10),
             p50: percentile(0.5),
-        },
+        }),
     }
 }
 

@@ -152,23 +152,24 @@ pub fn summary(r: &Report, source: &str) -> String {
         );
     }
     for ob in r.objectives.iter().flatten() {
-        let w = &ob.window_availability;
+        let (Some(a), Some(window), Some(w)) =
+            (ob.availability, ob.window_hours, &ob.window_availability)
+        else {
+            continue;
+        };
         row(
             &mut o,
-            &format!(
-                "objective {} / {}",
-                ob.availability,
-                human_hours(ob.window_hours)
-            ),
+            &format!("objective {} / {}", a, human_hours(window)),
             format!("{:.1}% met", 100.0 * ob.met_fraction),
             format!(
                 "of {} windows   worst 1% below {}   worst 5% below {}",
-                ob.windows,
+                ob.windows.unwrap_or(0),
                 window_value(w.p1),
                 window_value(w.p5)
             ),
         );
     }
+    super::data::summary_rows(&mut o, r);
     analytic_rows(&mut o, r, dec);
     top_contributors(&mut o, r);
     let _ = writeln!(
@@ -276,7 +277,7 @@ fn window_value(a: f64) -> String {
     }
 }
 
-fn row(o: &mut String, label: &str, value: String, detail: String) {
+pub(super) fn row(o: &mut String, label: &str, value: String, detail: String) {
     let _ = writeln!(o, "  {label:<25} {value:<14} {detail}");
     if o.ends_with(" \n") {
         let trimmed = o.trim_end().len();

@@ -3,6 +3,7 @@
 
 mod analytic;
 mod constructs;
+mod data;
 mod design;
 mod determinism;
 mod exact;
