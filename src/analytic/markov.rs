@@ -103,6 +103,7 @@ fn exact(model: &Model, chain: &Chain, why: &str) -> Result<Analysis, String> {
         mttf_hours: mttf,
         note,
         startup_bias: None,
+        startup_bias_allowance: None,
         error_bound: Some(bound),
         states: Some(chain.states()),
         outage_rate,
@@ -132,6 +133,7 @@ fn birth_death(bd: &BirthDeath, why: &str) -> Result<Analysis, String> {
             if bd.crew == 1 { "" } else { "s" }
         ),
         startup_bias: None,
+        startup_bias_allowance: None,
         error_bound: Some(0.0),
         states: Some(bd.n + 1),
         outage_rate: (rate.is_finite() && rate >= 0.0).then_some(rate),
@@ -265,6 +267,7 @@ fn phase_type(model: &Model, first: Chain, why: &str) -> Result<Analysis, String
         mttf_hours: None,
         note,
         startup_bias: None,
+        startup_bias_allowance: None,
         error_bound: Some(bound),
         states: Some(last.states),
         outage_rate: (rate.is_finite() && rate >= 0.0).then_some(rate),

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::text::{human_hours, row};
 use super::{ComponentStat, Histogram, Objective, Report};
 use crate::analytic::data::{instance, InstanceFigures};
-use crate::analytic::{verdict, Analysis};
+use crate::analytic::{t_verdict, Analysis};
 use crate::model::Model;
 use crate::scenario::HOURS_PER_YEAR;
 use crate::sim::DataTally;
@@ -212,7 +212,7 @@ fn compare(
             .filter_map(|f| f.mean_loss.map(|m| f.interaction * 2.0 * m * f.rate))
             .sum::<f64>()
             / rate;
-        let (v, z) = verdict(m, got, se, mo.n.max(2));
+        let (v, z) = t_verdict(m, got, se, mo.n.max(2));
         z_mean = z;
         if losses.len() < 30 {
             notes.push(format!(
@@ -236,7 +236,7 @@ fn compare(
         let se = (sim.incidents as f64).max(1.0).sqrt() / years.max(f64::MIN_POSITIVE);
         let cycle = figures.iter().map(|f| f.up + f.down).fold(0.0, f64::max);
         let startup = cycle / model.simulation.window();
-        let (v, z) = verdict(r, sim.incidents_per_year, se, sim.incidents.max(2));
+        let (v, z) = t_verdict(r, sim.incidents_per_year, se, sim.incidents.max(2));
         z_rate = z;
         if sim.incidents < 30 {
             notes.push(format!(
