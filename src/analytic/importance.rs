@@ -25,6 +25,9 @@ use super::structure::{Probs, Structure};
 use super::{steady, steady_down};
 use crate::model::Model;
 
+/// Most units (instances and common causes) given exact importances.
+pub const EXACT_UNITS: usize = 2000;
+
 /// The importance of one instance (or common cause).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Importance {
