@@ -27,7 +27,7 @@ use crate::driver::{
 use crate::error::Error;
 use crate::model::{Method, Model};
 use crate::precision::{Plan, RoundRunner, Schedule, StoppedBy, Stopper, Target};
-use crate::rare::{RareEvent, RareTally};
+use crate::rare::RareTally;
 use crate::report::Report;
 use crate::scenario::{load_str, Overrides, HOURS_PER_YEAR};
 use crate::sim::{
@@ -794,6 +794,22 @@ impl<'a> Checker<'a> {
         if t.transient_up.iter().any(|&u| u > n) || t.first_failures > n {
             return Err(format!("a count above its {n} replications"));
         }
+        let d = &t.data;
+        len("data.sources", d.sources.len(), d.losses.len())?;
+        if !d.restore_hours.is_empty() {
+            len(
+                "data.restore_hours",
+                d.restore_hours.len(),
+                self.model.instances.len(),
+            )?;
+        }
+        if d.losses
+            .iter()
+            .chain(&d.restore_hours)
+            .any(|&x| !(x >= 0.0 && x.is_finite()))
+        {
+            return Err("a data loss or restore time that is negative or not finite".into());
+        }
         Ok(())
     }
 
@@ -946,7 +962,7 @@ fn merge_rounds(
             plain_report(model, stopper, why, threads, wall_seconds, analysis)
         }
         RoundTallies::RareEvent(_) => {
-            let rare = RareEvent::new(model)
+            let rare = crate::driver::rare_event(model)
                 .map_err(|m| refuse(format!("{}: {m}", first_path.display())))?;
             let mut stopper = Stopper::new(&rare, head.plan.schedule, precision);
             let all = parts.iter().flat_map(|t| match t {

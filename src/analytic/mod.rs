@@ -14,11 +14,16 @@
 //!   expected detection, failover and manual-recovery time per active-unit
 //!   failure. No verdict.
 
+pub mod birth_death;
 pub mod ctmc;
+pub mod data;
+pub mod importance;
+pub mod markov;
 pub mod structure;
+pub mod upkeep;
 
 use crate::model::{Dist, Model, Node};
-use crate::stats::t_quantile;
+use crate::stats::UnavailabilityEstimate;
 pub use structure::Structure;
 
 /// Which method gave the figures.
@@ -28,6 +33,9 @@ pub enum Method {
     StructureFunction,
     /// A continuous-time Markov chain.
     Ctmc,
+    /// A continuous-time Markov chain with fixed, uniform or empirical
+    /// delays expanded into phase-type stages, extrapolated, with a bound.
+    CtmcPhaseType,
     /// A stated approximation.
     Approximation,
 }
@@ -38,6 +46,7 @@ impl Method {
         match self {
             Method::StructureFunction => "structure-function",
             Method::Ctmc => "ctmc",
+            Method::CtmcPhaseType => "ctmc-phase-type",
             Method::Approximation => "approximation",
         }
     }
@@ -62,6 +71,11 @@ pub struct Analysis {
     /// interval average relative to the steady state (first order in
     /// 1/window), which decides whether a steady-state verdict is fair.
     pub startup_bias: Option<f64>,
+    /// What a comparison with the steady state must allow for beyond
+    /// `startup_bias` (its Monte-Carlo uncertainty at 99.9% and a bound for
+    /// units too fast to simulate); not finite when the bias could not be
+    /// estimated.
+    pub startup_bias_allowance: Option<f64>,
     /// Absolute bound on the error of `steady_state` and `interval` (as
     /// availabilities, hence also of the unavailabilities): `Some(0.0)` for
     /// exact figures, `Some(b)` for a numerically bounded method (e.g. a
@@ -134,109 +148,172 @@ fn all_exponential(model: &Model) -> bool {
 
 /// Every analytic figure for `model`.
 pub fn analyze(model: &Model) -> Analysis {
+    if model.has_upkeep() {
+        return upkeep::analyze(model);
+    }
+    let Some((eff, exact, note)) = data::effective_model(model) else {
+        return analyze_model(model);
+    };
+    let mut a = analyze_model(&eff);
+    if !exact && (a.exact || a.error_bound.is_some()) {
+        a.exact = false;
+        a.method = a.method.map(|_| Method::Approximation);
+        a.interval = None;
+        a.mttf_hours = None;
+        a.error_bound = None;
+        a.outage_rate = None;
+        a.steady_unavailability = None;
+        a.interval_unavailability = None;
+    }
+    a.note = format!("{}; {note}", a.note);
+    a
+}
+
+fn analyze_model(model: &Model) -> Analysis {
     let exponential = all_exponential(model);
     match Structure::new(model) {
         Ok(sf) => structure_analysis(model, &sf, exponential),
-        Err(why) if exponential => match ctmc::Chain::build(model) {
-            Ok(chain) => {
-                let sim = &model.simulation;
-                Analysis {
-                    method: Some(Method::Ctmc),
-                    exact: true,
-                    steady_state: Some(chain.steady_state()),
-                    interval: Some(chain.interval(sim.warmup, sim.horizon)),
-                    mttf_hours: chain.mttf(),
-                    note: format!(
-                        "continuous-time Markov chain of {} states ({why})",
-                        chain.states()
-                    ),
-                    startup_bias: None,
-                    error_bound: None,
-                    states: None,
-                    outage_rate: None,
-                    steady_unavailability: None,
-                    interval_unavailability: None,
-                }
-            }
-            Err(too_big) => approximation(model, format!("{why}; {too_big}")),
+        Err(why) => match markov::analyze(model, &why) {
+            Ok(a) => a,
+            Err(no_chain) => approximation(model, format!("{why}; {no_chain}")),
         },
-        Err(why) => approximation(
-            model,
-            format!("{why}, and not every distribution is exponential"),
-        ),
     }
 }
 
+/// Largest chain built only for the MTTF of independent units.
+const MTTF_STATES: usize = 100_000;
+
 fn structure_analysis(model: &Model, sf: &Structure, exponential: bool) -> Analysis {
     let (p, q) = unit_probabilities(model, steady);
-    let steady_state = sf.evaluate(&p, &q);
+    let (pd, qd) = unit_probabilities(model, steady_down);
+    let probs = structure::Probs {
+        up: &p,
+        down: &pd,
+        active: &q,
+        inactive: &qd,
+    };
+    let (steady_state, steady_u) = sf.evaluate_both(&probs);
     let sim = &model.simulation;
-    let interval = exponential.then(|| interval_availability(model, sf, sim.warmup, sim.horizon));
+    let interval = exponential.then(|| interval_both(model, sf, sim.warmup, sim.horizon));
+    let mut notes = Vec::new();
     let mttf_hours = if exponential {
-        ctmc::Chain::build(model).ok().and_then(|c| c.mttf())
+        match birth_death::BirthDeath::of(model) {
+            Some(bd) => bd.mttf(),
+            None => match ctmc::Chain::expanded_within(model, 1, MTTF_STATES) {
+                Ok(c) => c.mttf(),
+                Err(e) => {
+                    notes.push(format!("no MTTF: {e}"));
+                    None
+                }
+            },
+        }
     } else {
         None
     };
-    let note = if exponential {
-        "structure function of independent exponential units: exact steady state and interval availability"
+    let outage_rate = structure_outage_rate(model, sf, &probs);
+    let mut note = if exponential {
+        "structure function of independent exponential units: exact steady state and interval availability".to_string()
     } else {
-        "structure function of independent units: exact steady state (mean-up / (mean-up + mean-down)); the interval value needs exponential units"
+        "structure function of independent units: exact steady state (mean-up / (mean-up + mean-down)); the interval value needs exponential units".to_string()
     };
-    let startup_bias = (!exponential).then(|| startup_bias(model, sf, &p, &q));
+    for n in notes {
+        note.push_str("; ");
+        note.push_str(&n);
+    }
+    let bias = (!exponential).then(|| crate::bias::startup_bias(model, sf));
+    let (startup_bias, startup_bias_allowance) = match &bias {
+        None => (None, None),
+        Some(Ok(b)) => (Some(b.bias), Some(b.allowance())),
+        Some(Err(_)) => (Some(f64::NAN), Some(f64::NAN)),
+    };
+    if let Some(Err(why)) = &bias {
+        note.push_str(&format!(
+            "; the start-up bias could not be estimated: {why}"
+        ));
+    }
+    let interval = interval.and_then(|(a, u)| Some((probability(a)?, probability(u)?)));
+    let (Some(steady_state), Some(steady_u)) = (probability(steady_state), probability(steady_u))
+    else {
+        return approximation(
+            model,
+            "the structure function gave a value out of range".into(),
+        );
+    };
     Analysis {
         method: Some(Method::StructureFunction),
         exact: true,
         steady_state: Some(steady_state),
-        interval,
-        mttf_hours,
-        note: note.into(),
+        interval: interval.map(|x| x.0),
+        mttf_hours: mttf_hours.filter(|m| m.is_finite() && *m > 0.0),
+        note,
         startup_bias,
-        error_bound: None,
+        startup_bias_allowance,
+        error_bound: Some(0.0),
         states: None,
-        outage_rate: None,
-        steady_unavailability: None,
-        interval_unavailability: None,
+        outage_rate,
+        steady_unavailability: Some(steady_u),
+        interval_unavailability: interval.map(|x| x.1),
     }
 }
 
-/// First-order start-up bias of the window average when units start up:
-/// Σᵢ I_B(i)·cᵢ/(horizon − warmup), where by renewal-reward theory a unit
-/// with up time U, down time D and cycle C = U + D has
-/// ∫₀^∞ (A(t) − A∞) dt = cᵢ = E[U]·E[C²]/(2E[C]²) − E[U²]/(2E[C]),
-/// and I_B(i) is its Birnbaum importance. A warmup of ten mean cycles of
-/// every unit is taken to remove the bias.
-fn startup_bias(model: &Model, sf: &Structure, p: &[f64], q: &[f64]) -> f64 {
-    let sim = &model.simulation;
-    let c = |up: &Dist, down: &Dist| {
-        let (eu, ed) = (up.mean(), down.mean());
-        let ec = eu + ed;
-        let ec2 = up.second_moment() + 2.0 * eu * ed + down.second_moment();
-        eu * ec2 / (2.0 * ec * ec) - up.second_moment() / (2.0 * ec)
-    };
-    let cycles = model
-        .instances
-        .iter()
-        .map(|i| i.failure.mean() + i.repair.mean())
-        .chain(
-            model
-                .common_causes
-                .iter()
-                .map(|c| c.failure.mean() + c.repair.mean()),
-        );
-    if cycles.fold(0.0, f64::max) * 10.0 <= sim.warmup {
-        return 0.0;
-    }
-    let mut bias = 0.0;
+/// `x` as a probability: rounding just above 1 (sums of many terms) is
+/// taken as 1; anything else outside [0, 1], or not finite, is `None`.
+pub fn probability(x: f64) -> Option<f64> {
+    (x.is_finite() && (0.0..=1.0 + 1e-12).contains(&x)).then(|| x.min(1.0))
+}
+
+/// Steady-state unavailability of a unit: mean-down / (mean-up +
+/// mean-down), computed directly.
+pub fn steady_down(up: &Dist, down: &Dist) -> f64 {
+    let d = down.mean();
+    d / (up.mean() + d)
+}
+
+/// Steady-state system failures per hour of independent units, any
+/// distributions: Σᵢ I_B(i)/(E[up]+E[down]) over instances, plus each
+/// common cause's onsets per hour times the system's loss when it starts.
+fn structure_outage_rate(model: &Model, sf: &Structure, probs: &structure::Probs) -> Option<f64> {
+    let imp = sf.importances(probs);
+    let mut rate = 0.0;
     for (i, inst) in model.instances.iter().enumerate() {
-        bias += importance(sf, p, q, i) * c(&inst.failure, &inst.repair);
+        rate += imp[i] / (inst.failure.mean() + inst.repair.mean());
+    }
+    if model.common_causes.len() > 64 {
+        return None;
     }
     for (k, cc) in model.common_causes.iter().enumerate() {
-        let (mut hi, mut lo) = (q.to_vec(), q.to_vec());
-        hi[k] = 0.0;
-        lo[k] = 1.0;
-        bias += (sf.evaluate(p, &hi) - sf.evaluate(p, &lo)) * c(&cc.failure, &cc.repair);
+        let (mut on, mut off) = (probs.active.to_vec(), probs.inactive.to_vec());
+        (on[k], off[k]) = (0.0, 1.0);
+        let idle = sf
+            .evaluate_both(&structure::Probs {
+                active: &on,
+                inactive: &off,
+                ..*probs
+            })
+            .0;
+        (on[k], off[k]) = (1.0, 0.0);
+        let held = sf
+            .evaluate_both(&structure::Probs {
+                active: &on,
+                inactive: &off,
+                ..*probs
+            })
+            .0;
+        rate += (idle - held) / (cc.failure.mean() + cc.repair.mean());
     }
-    bias / sim.window()
+    (rate.is_finite() && rate >= 0.0).then_some(rate)
+}
+
+/// Birnbaum importances of all instances in one pass.
+fn importances(sf: &Structure, p: &[f64], q: &[f64]) -> Vec<f64> {
+    let pd: Vec<f64> = p.iter().map(|x| 1.0 - x).collect();
+    let qd: Vec<f64> = q.iter().map(|x| 1.0 - x).collect();
+    sf.importances(&structure::Probs {
+        up: p,
+        down: &pd,
+        active: q,
+        inactive: &qd,
+    })
 }
 
 /// Each instance's probability of being up and each common cause's
@@ -261,16 +338,43 @@ fn unit_probabilities(
 
 /// The structure function at time `t` from all up (exponential units).
 pub fn point_availability(model: &Model, sf: &Structure, t: f64) -> f64 {
-    let point = |up: &Dist, down: &Dist| exponential_point(up.mean(), down.mean(), t);
-    let (p, q) = unit_probabilities(model, point);
-    sf.evaluate(&p, &q)
+    point_both(model, sf, t).0
 }
 
-/// Expected availability over [a, b] from all up at 0 (exponential units):
+/// (availability, unavailability) at `t` from all up (exponential units),
+/// each computed directly: a unit is down with probability
+/// λ/(λ+μ)·(1 − e^{−(λ+μ)t}), taken with `expm1`.
+pub fn point_both(model: &Model, sf: &Structure, t: f64) -> (f64, f64) {
+    let down = |up: &Dist, down: &Dist| {
+        let (l, m) = (1.0 / up.mean(), 1.0 / down.mean());
+        l / (l + m) * -(-(l + m) * t).exp_m1()
+    };
+    let up = |u: &Dist, d: &Dist| {
+        let (l, m) = (1.0 / u.mean(), 1.0 / d.mean());
+        m / (l + m) + l / (l + m) * (-(l + m) * t).exp()
+    };
+    let (p, q) = unit_probabilities(model, up);
+    let (pd, qd) = unit_probabilities(model, down);
+    sf.evaluate_both(&structure::Probs {
+        up: &p,
+        down: &pd,
+        active: &q,
+        inactive: &qd,
+    })
+}
+
+/// Expected availability over [a, b] from all up (exponential units):
 /// the point availability integrated by 10-point Gauss–Legendre on panels
 /// no wider than half the shortest time scale still decaying, and the
 /// steady state beyond the point where every transient term is below e^{−40}.
 pub fn interval_availability(model: &Model, sf: &Structure, a: f64, b: f64) -> f64 {
+    interval_both(model, sf, a, b).0
+}
+
+/// Expected (availability, unavailability) over [a, b] from all up
+/// (exponential units), each integrated directly as in
+/// [`interval_availability`].
+pub fn interval_both(model: &Model, sf: &Structure, a: f64, b: f64) -> (f64, f64) {
     let mut rates: Vec<f64> = model
         .instances
         .iter()
@@ -279,8 +383,25 @@ pub fn interval_availability(model: &Model, sf: &Structure, a: f64, b: f64) -> f
         .map(|(f, r)| 1.0 / f.mean() + 1.0 / r.mean())
         .collect();
     rates.sort_by(|x, y| y.total_cmp(x));
-    let f = |t: f64| point_availability(model, sf, t);
-    integrate_decaying(f, &rates, a, b) / (b - a)
+    rates.dedup();
+    // Both integrated on the same panels, one structure evaluation per node.
+    let mut down_total = 0.0;
+    let mut t = a;
+    let mut up_total = 0.0;
+    while t < b {
+        let Some(&rate) = rates.iter().find(|&&r| r * t < 40.0) else {
+            let (u, d) = point_both(model, sf, t);
+            up_total += u * (b - t);
+            down_total += d * (b - t);
+            break;
+        };
+        let end = (t + 0.5 / rate).min(b);
+        let (u, d) = gauss_legendre_pair(&|x| point_both(model, sf, x), t, end);
+        up_total += u;
+        down_total += d;
+        t = end;
+    }
+    (up_total / (b - a), down_total / (b - a))
 }
 
 /// ∫ₐᵇ f for f = constant + Σ c_j e^{−r_j t} (products of such terms
@@ -298,6 +419,34 @@ pub fn integrate_decaying(f: impl Fn(f64) -> f64, rates: &[f64], a: f64, b: f64)
     }
     total
 }
+
+/// 10-point Gauss–Legendre quadrature of a pair of functions on [a, b].
+fn gauss_legendre_pair(f: &impl Fn(f64) -> (f64, f64), a: f64, b: f64) -> (f64, f64) {
+    let (mid, half) = ((a + b) / 2.0, (b - a) / 2.0);
+    let (mut s0, mut s1) = (0.0, 0.0);
+    for (x, w) in GL_X.iter().zip(GL_W) {
+        let (l, r) = (f(mid - half * x), f(mid + half * x));
+        s0 += w * (l.0 + r.0);
+        s1 += w * (l.1 + r.1);
+    }
+    (s0 * half, s1 * half)
+}
+
+/// Gauss–Legendre nodes (positive half) and weights, 10 points.
+const GL_X: [f64; 5] = [
+    0.148_874_338_981_631_2,
+    0.433_395_394_129_247_2,
+    0.679_409_568_299_024_4,
+    0.865_063_366_688_984_5,
+    0.973_906_528_517_171_7,
+];
+const GL_W: [f64; 5] = [
+    0.295_524_224_714_752_9,
+    0.269_266_719_309_996_4,
+    0.219_086_362_515_982,
+    0.149_451_349_150_580_6,
+    0.066_671_344_308_688_1,
+];
 
 /// 10-point Gauss–Legendre quadrature on [a, b].
 fn gauss_legendre(f: &impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
@@ -344,6 +493,7 @@ fn approximation(model: &Model, why: String) -> Analysis {
         interval: None,
         mttf_hours: None,
         startup_bias: None,
+        startup_bias_allowance: None,
                     error_bound: None,
                     states: None,
                     outage_rate: None,
@@ -417,18 +567,8 @@ fn failure_frequency(unit: &Node, model: &Model) -> f64 {
         .iter()
         .map(|i| steady(&i.failure, &i.repair))
         .collect();
-    members
-        .iter()
-        .map(|&i| p[i] * rate(i) * importance(&sf, &p, &[], i))
-        .sum()
-}
-
-/// Birnbaum importance of instance `i`: P(up | i up) − P(up | i down).
-fn importance(sf: &Structure, p: &[f64], q: &[f64], i: usize) -> f64 {
-    let (mut hi, mut lo) = (p.to_vec(), p.to_vec());
-    hi[i] = 1.0;
-    lo[i] = 0.0;
-    sf.evaluate(&hi, q) - sf.evaluate(&lo, q)
+    let imp = importances(&sf, &p, &[]);
+    members.iter().map(|&i| p[i] * rate(i) * imp[i]).sum()
 }
 
 /// The mean repair time of the first instance of a unit (what ends a stuck
@@ -441,13 +581,157 @@ fn first_repair(node: &Node, model: &Model) -> f64 {
     first.unwrap_or(0.0)
 }
 
-/// `pass` when `exact` lies in the simulation's 99.9% confidence interval.
-/// Returns (verdict, z); no verdict when the simulation saw no variation.
-pub fn verdict(exact: f64, mean: f64, std_error: f64, n: u64) -> (Option<bool>, Option<f64>) {
-    if std_error.is_nan() || std_error <= 0.0 {
+/// The outcome of comparing an unavailability estimate with the analytic
+/// figures (SPEC §4): a verdict, or the reason there is none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    /// `Some(true)` pass, `Some(false)` fail, `None` no verdict.
+    pub pass: Option<bool>,
+    /// (exact − simulated unavailability) / standard error: the same sign
+    /// as (simulated − exact availability) / standard error.
+    pub z: Option<f64>,
+    /// Which analytic figure the estimate was compared with: `interval` or
+    /// `steady_state`.
+    pub compared_with: Option<&'static str>,
+    /// The analytic unavailability compared with (also for approximations,
+    /// which get a relative difference and no verdict).
+    pub unavailability: Option<f64>,
+    /// Why there is no verdict.
+    pub no_verdict_reason: Option<String>,
+    /// The start-up bias in unavailability added to a steady-state figure
+    /// before the comparison (all units start new; see [`crate::bias`]).
+    pub startup_correction: Option<f64>,
+}
+
+/// What a user can do when an interval is not trusted.
+pub const PRECISION_HINT: &str =
+    "run longer, or set a precision target (--precision 10%), which runs until enough outages are seen or uses the rare-event method";
+
+/// The analytic unavailability an estimate is compared with, which figure it
+/// is, and its absolute error bound (0 for exact figures, `None` for
+/// approximations without a bound).
+pub fn compared_unavailability(a: &Analysis) -> Option<(f64, &'static str, Option<f64>)> {
+    let which = if a.interval.is_some() {
+        "interval"
+    } else {
+        "steady_state"
+    };
+    if a.exact {
+        let u = a.reference_unavailability()?;
+        return Some((u, which, Some(a.error_bound.unwrap_or(0.0))));
+    }
+    let (direct, availability) = if a.interval.is_some() {
+        (a.interval_unavailability, a.interval)
+    } else {
+        (a.steady_unavailability, a.steady_state)
+    };
+    let u = direct.or_else(|| availability.map(|v| (1.0 - v).clamp(0.0, 1.0)))?;
+    Some((u, which, a.error_bound))
+}
+
+/// The verdict rule shared by plain, precision and rare-event runs: `pass`
+/// when the analytic unavailability lies in the estimate's 99.9% interval
+/// (widened by the analytic error bound), `fail` otherwise; no verdict, with
+/// the reason, when the estimate is not trusted, a figure is not finite, the
+/// analytic figure is an approximation or its error bound reaches a tenth of
+/// the interval's half-width. Against a steady-state figure the simulated
+/// start-up bias is added to the analytic value and its uncertainty to the
+/// allowance; no verdict when that uncertainty reaches half the half-width.
+pub fn verdict(e: &UnavailabilityEstimate, a: &Analysis) -> Verdict {
+    let mut v = Verdict {
+        pass: None,
+        z: None,
+        compared_with: None,
+        unavailability: None,
+        no_verdict_reason: None,
+        startup_correction: None,
+    };
+    let Some((u, which, bound)) = compared_unavailability(a) else {
+        v.no_verdict_reason = Some(match a.method {
+            None => "no analytic method applies to this scenario".to_string(),
+            Some(_) => "the analytic method gives no figure to compare with".to_string(),
+        });
+        return v;
+    };
+    v.unavailability = Some(u);
+    let Some(bound) = bound else {
+        v.no_verdict_reason = Some(
+            "the analytic figure is an approximation without an error bound, so only the relative difference is stated"
+                .to_string(),
+        );
+        return v;
+    };
+    let figures = [
+        u, bound, e.mean, e.ci95[0], e.ci95[1], e.ci999[0], e.ci999[1],
+    ];
+    if figures.iter().any(|x| !x.is_finite()) {
+        let show = |x: f64| {
+            if x.is_finite() {
+                format!("{x:.3e}")
+            } else {
+                "not finite".to_string()
+            }
+        };
+        v.no_verdict_reason = Some(format!(
+            "a figure is not finite (analytic unavailability {}, error bound {}, simulated {}, 99.9% interval [{}, {}])",
+            show(u),
+            show(bound),
+            show(e.mean),
+            show(e.ci999[0]),
+            show(e.ci999[1]),
+        ));
+        return v;
+    }
+    if let Err(why) = &e.trusted {
+        v.no_verdict_reason = Some(format!("{why} ({PRECISION_HINT})"));
+        return v;
+    }
+    let half = (e.ci999[1] - e.ci999[0]) / 2.0;
+    if bound >= 0.1 * half {
+        v.no_verdict_reason = Some(format!(
+            "the analytic figure's error bound {bound:.2e} is not below a tenth of the simulation's 99.9% half-width {half:.2e}"
+        ));
+        return v;
+    }
+    let (mut reference, mut allowance) = (u, bound);
+    if let (Some(b), "steady_state") = (a.startup_bias, which) {
+        let extra = a.startup_bias_allowance.unwrap_or(0.0);
+        if !(b.is_finite() && extra.is_finite()) {
+            v.no_verdict_reason = Some(
+                "the start-up bias against the steady state could not be estimated (see the note; lengthen the warmup)"
+                    .to_string(),
+            );
+            return v;
+        }
+        if extra >= 0.5 * half {
+            v.no_verdict_reason = Some(format!(
+                "the start-up bias against the steady state ({:.2e} in unavailability, simulated from the units' distributions) is uncertain by ±{extra:.2e} (a Monte-Carlo simulation of the units from new within a fixed budget), not below half the simulation's 99.9% half-width {half:.2e}: no verdict rather than a guess",
+                -b
+            ));
+            return v;
+        }
+        // The simulation's expectation is the steady state plus the bias.
+        reference = (u - b).clamp(0.0, 1.0);
+        allowance += extra;
+        v.startup_correction = Some(-b);
+    }
+    let se = crate::estimate::std_error(e);
+    v.pass = Some(e.ci999[0] - allowance <= reference && reference <= e.ci999[1] + allowance);
+    v.z = (se > 0.0).then(|| (reference - e.mean) / se);
+    v.compared_with = Some(which);
+    v
+}
+
+/// `pass` when `exact` lies in the Student-t 99.9% confidence interval of a
+/// mean other than the unavailability (data-loss figures, whose
+/// per-replication values are not the rare-event case the unavailability
+/// verdict handles). Returns (verdict, z); no verdict when the simulation
+/// saw no variation.
+pub fn t_verdict(exact: f64, mean: f64, std_error: f64, n: u64) -> (Option<bool>, Option<f64>) {
+    if !std_error.is_finite() || std_error <= 0.0 || !exact.is_finite() || !mean.is_finite() {
         return (None, None);
     }
     let z = (mean - exact) / std_error;
-    let half = t_quantile(0.9995, n) * std_error;
+    let half = crate::stats::t_quantile(0.9995, n) * std_error;
     (Some((mean - exact).abs() <= half), Some(z))
 }

@@ -380,7 +380,7 @@ pub fn table_row(label: &str, width: usize, r: &Report) -> String {
 pub fn check_verdicts(reports: &[Report]) -> Result<()> {
     let failed: Vec<&str> = reports
         .iter()
-        .filter(|r| r.analytic.failed())
+        .filter(|r| r.analytic.failed() || r.data_check_failed())
         .map(|r| r.scenario.as_str())
         .collect();
     if failed.is_empty() {

@@ -161,6 +161,11 @@ fn table(
         o.push_str(&table_row(&p.label, width, &p.report));
     }
     o.push('\n');
+    let reports: Vec<(&str, &availsim::report::Report)> = points
+        .iter()
+        .map(|p| (p.label.as_str(), &p.report))
+        .collect();
+    o.push_str(&availsim::report::data::sweep_table(&reports, width));
     for (t, what) in targets {
         let line = match first_meeting(points, *t) {
             Some(i) => format!(

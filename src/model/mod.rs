@@ -2,11 +2,15 @@
 //! work from. Every value here has been checked; nothing downstream
 //! re-validates input.
 
+pub mod data;
 pub mod dist;
+pub mod upkeep;
 
 use std::fmt::Write as _;
 
+pub use data::{BackupDef, DataDef};
 pub use dist::Dist;
+pub use upkeep::{Latent, LoadShare, Maintenance, SparePool, Upkeep};
 
 /// A validated scenario.
 #[derive(Clone, Debug)]
@@ -31,6 +35,13 @@ pub struct Model {
     pub common_causes: Vec<CommonCause>,
     /// Availability objectives.
     pub objectives: Vec<ObjectiveDef>,
+    /// Spare-part pools (SPEC §9), in file order.
+    pub spares: Vec<SparePool>,
+    /// Load-sharing nodes (SPEC §9).
+    pub load_sharing: Vec<LoadShare>,
+    /// Recovery-point objectives (SPEC §8): hours of data a loss incident
+    /// may lose, in file order.
+    pub rpo_objectives: Vec<f64>,
 }
 
 /// A repair crew: at most `size` repairs at once, the rest wait in FIFO order.
@@ -53,6 +64,8 @@ pub struct CommonCause {
     pub failure: Dist,
     /// Outage duration.
     pub repair: Dist,
+    /// Whether an outage destroys the data of the instances it affects.
+    pub destroys_data: bool,
 }
 
 /// An availability target over windows of simulated time.
@@ -194,6 +207,10 @@ pub struct Instance {
     pub repair: Dist,
     /// Index of its repair crew in [`Model::crews`]; `None`: dedicated repair.
     pub crew: Option<usize>,
+    /// Maintenance, latent failures and spares (SPEC §9).
+    pub upkeep: Upkeep,
+    /// The data it holds, backups and restore; `None`: it holds no data.
+    pub data: Option<Box<DataDef>>,
 }
 
 impl Instance {
@@ -264,6 +281,9 @@ pub struct Standby {
     /// Delay after a failed switchover until an up unit is made active;
     /// `None`: never (only a repair ends the stuck state).
     pub manual_recovery: Option<Dist>,
+    /// Asynchronous replication: the data each failover loses (the lag);
+    /// `None`: synchronous, a failover loses nothing.
+    pub replication_lag: Option<Dist>,
 }
 
 /// A balancer node (SPEC §2 "balancer").
@@ -354,6 +374,14 @@ impl Node {
 }
 
 impl Model {
+    /// Whether the scenario uses maintenance, latent failures, spares or
+    /// load sharing (SPEC §9).
+    pub fn has_upkeep(&self) -> bool {
+        !self.spares.is_empty()
+            || !self.load_sharing.is_empty()
+            || self.instances.iter().any(|i| i.upkeep.any())
+    }
+
     /// Expected failures and repairs, of instances and common causes, over
     /// the whole run: 2 × horizon / (mean up + mean down) per process and
     /// replication. Used to refuse runs that could not finish.

@@ -52,7 +52,10 @@ impl RareEvent {
     ///
     /// # Errors
     /// The reason, as a sentence for the user.
-    pub fn new(_model: &Model) -> Result<RareEvent, String> {
+    pub fn new(model: &Model) -> Result<RareEvent, String> {
+        if let Some(why) = crate::model::upkeep::rare_event_refusal(model) {
+            return Err(why);
+        }
         Err("the rare-event method is not implemented yet".to_string())
     }
 

@@ -132,6 +132,7 @@ pub fn page(r: &Report, context: &Context) -> String {
     summary(&mut o, r);
     analytic(&mut o, r);
     objectives(&mut o, r);
+    super::data::html_section(&mut o, r);
     components(&mut o, r);
     plots(&mut o, r);
     if let Some(t) = &context.topology {
@@ -264,15 +265,23 @@ fn objectives(o: &mut String, r: &Report) {
     };
     o.push_str("<h2>Objectives</h2>\n<table>\n<tr><th>target</th><th>window</th><th>windows met</th><th>windows</th><th>median window</th><th>worst 1%</th></tr>\n");
     for b in list {
+        let (Some(target), Some(window), Some(windows), Some(w)) = (
+            b.availability,
+            b.window_hours,
+            b.windows,
+            b.window_availability.as_ref(),
+        ) else {
+            continue;
+        };
         let _ = writeln!(
             o,
             "<tr><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{:.2}%</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            b.availability,
-            escape(&human_hours(b.window_hours)),
+            target,
+            escape(&human_hours(window)),
             100.0 * b.met_fraction,
-            b.windows,
-            prob(b.window_availability.p50),
-            prob(b.window_availability.p1)
+            windows,
+            prob(w.p50),
+            prob(w.p1)
         );
     }
     o.push_str("</table>\n");
@@ -282,19 +291,30 @@ fn components(o: &mut String, r: &Report) {
     let Some(list) = &r.components else {
         return;
     };
-    o.push_str("<h2>Components</h2>\n<p class=\"muted\">Share of system down time = the fraction of the system's down time during which the instance was down. It measures coincidence, not cause: instances down together (both replicas of a pair) each count the whole outage, so shares add up to more than 100%.</p>\n");
+    o.push_str("<h2>Components</h2>\n<p class=\"muted\">Share of system down time = the fraction of the system's down time during which the instance was down. It measures coincidence, not cause: instances down together (both replicas of a pair) each count the whole outage, so shares add up to more than 100%. Importance measures answer \"what if\": Birnbaum = U(always down) − U(always up); Fussell–Vesely = the share of unavailability U removed if the instance never failed; RAW = U(always down) / U; RRW = U / U(always up) (— when infinite). Exact from the structure function where it applies; otherwise estimated from the simulation as P(system down | instance down or up), an observed association.</p>\n");
     o.push_str(
-        "<table>\n<tr><th>instance</th><th>availability</th><th>share of system down time</th></tr>\n",
+        "<table>\n<tr><th>instance</th><th>availability</th><th>share of system down time</th><th>Birnbaum</th><th>Fussell–Vesely</th><th>RAW</th><th>RRW</th><th>importance</th></tr>\n",
     );
     let mut sorted: Vec<_> = list.iter().collect();
     sorted.sort_by(|a, b| b.downtime_share.total_cmp(&a.downtime_share));
     for c in sorted {
+        let i = c.importance.as_ref();
+        let g = |x: Option<f64>| opt(x, |v| crate::model::dist::significant(v, 3));
         let _ = writeln!(
             o,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}%</td></tr>",
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}%</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape(&c.name),
             prob(c.availability),
-            100.0 * c.downtime_share
+            100.0 * c.downtime_share,
+            g(i.and_then(|i| i.birnbaum)),
+            opt(i.and_then(|i| i.fussell_vesely), |f| format!("{:.2}%", 100.0 * f)),
+            g(i.and_then(|i| i.raw)),
+            g(i.and_then(|i| i.rrw)),
+            match i.map(|i| i.exact) {
+                Some(true) => "exact (steady state)",
+                Some(false) => "estimated",
+                None => "—",
+            }
         );
     }
     o.push_str("</table>\n");

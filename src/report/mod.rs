@@ -1,22 +1,28 @@
 //! The report of a run (SPEC §5) and its writers.
 
+pub mod data;
 pub mod html;
 pub mod plot;
 pub mod text;
+pub mod upkeep;
 
 use std::io::Write as _;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analytic::importance::{self, Importance};
 use crate::analytic::{verdict, Analysis};
 use crate::error::Error;
+use crate::estimate::{from_summary, plain_unavailability, DownSummary};
 use crate::model::{Model, ObjectiveDef};
 use crate::precision::{RoundPoint, RoundRunner, Stopper};
 use crate::rare::RareEvent;
 use crate::scenario::HOURS_PER_YEAR;
 use crate::sim::{ObjectiveTally, Outcome, NINES_BINS_PER_UNIT};
-use crate::stats::quantile;
+use crate::stats::{quantile, UnavailabilityEstimate};
+pub use data::{DataAnalytic, DataLoss};
+pub use upkeep::UpkeepReport;
 
 /// Everything a run reports; serialized as `report.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -50,8 +56,15 @@ pub struct Report {
     pub transient: Option<Transient>,
     /// The analytic cross-check.
     pub analytic: Analytic,
+    /// Data lost by the system (SPEC §8); null when nothing holds data.
+    #[serde(default)]
+    pub data_loss: Option<DataLoss>,
     /// The running estimate against replications.
     pub convergence: Convergence,
+    /// Planned down time, hidden failures and spares (SPEC §9); absent
+    /// without them and for rare-event runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<UpkeepReport>,
 }
 
 /// Run settings and cost. `threads`, `wall_seconds` and `events_per_second`
@@ -117,10 +130,56 @@ pub struct Availability {
     pub mean: f64,
     /// Standard error of the mean.
     pub std_error: f64,
-    /// 95% confidence interval (Student t), clamped to [0, 1].
+    /// 95% confidence interval: 1 − the unavailability's interval (for a
+    /// plain run with no down time, [1 − upper bound, 1]).
     pub ci95: [f64; 2],
     /// −log10(1 − mean); null when the system was never down.
     pub nines: Option<f64>,
+    /// The unavailability 1 − A with its own interval (SPEC §3, §7).
+    #[serde(default)]
+    pub unavailability: Unavailability,
+}
+
+/// The system unavailability (SPEC §7 `availability.unavailability`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Unavailability {
+    /// Point estimate.
+    pub mean: f64,
+    /// 95% confidence interval; `[0, upper_bound95]` when nothing was seen.
+    pub ci95: [f64; 2],
+    /// Half the 95% interval's width over the mean (a fraction); null when
+    /// the mean is 0.
+    pub relative_half_width: Option<f64>,
+    /// One-sided 95% upper bound when no down time was seen, else null.
+    pub upper_bound95: Option<f64>,
+    /// Why the interval is not trusted for a verdict (too few outages),
+    /// null when it is.
+    #[serde(default)]
+    pub not_trusted: Option<String>,
+}
+
+impl Unavailability {
+    /// The report block of an estimate.
+    pub fn new(e: &UnavailabilityEstimate) -> Unavailability {
+        Unavailability {
+            mean: e.mean,
+            ci95: e.ci95,
+            relative_half_width: e
+                .relative_half_width
+                .is_finite()
+                .then_some(e.relative_half_width),
+            upper_bound95: e.upper_bound95,
+            not_trusted: e.trusted.clone().err(),
+        }
+    }
+
+    /// The matching availability interval [1 − hi, 1 − lo].
+    pub fn availability_ci95(&self) -> [f64; 2] {
+        [
+            (1.0 - self.ci95[1]).clamp(0.0, 1.0),
+            (1.0 - self.ci95[0]).clamp(0.0, 1.0),
+        ]
+    }
 }
 
 /// Down time per year across replications.
@@ -251,19 +310,31 @@ pub struct Requests {
     pub ci95: [f64; 2],
 }
 
-/// One availability objective.
+/// One objective: availability per window, or (with `rpo_hours`) a
+/// recovery point per data-loss incident (SPEC §8).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Objective {
-    /// Target availability per window.
-    pub availability: f64,
-    /// Window length.
-    pub window_hours: f64,
-    /// Fraction of whole windows that met the target.
+    /// Target availability per window (availability objectives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability: Option<f64>,
+    /// Window length (availability objectives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_hours: Option<f64>,
+    /// The most hours of data one incident may lose (RPO objectives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_hours: Option<f64>,
+    /// Fraction of whole windows that met the target; for an RPO, of
+    /// data-loss incidents that lost no more than it (1 without incidents).
     pub met_fraction: f64,
     /// Whole windows observed (over all replications).
-    pub windows: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows: Option<u64>,
+    /// Data-loss incidents observed (RPO objectives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incidents: Option<u64>,
     /// The distribution of window availability.
-    pub window_availability: WindowAvailability,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_availability: Option<WindowAvailability>,
 }
 
 /// The distribution of availability over whole windows. Percentiles come
@@ -293,6 +364,14 @@ pub struct ComponentStat {
     pub availability: f64,
     /// Fraction of system down time during which it was down.
     pub downtime_share: f64,
+    /// Birnbaum, Fussell–Vesely, RAW and RRW on unavailability: exact
+    /// (steady state) where the structure function applies, estimated from
+    /// the simulation otherwise.
+    #[serde(default)]
+    pub importance: Option<Importance>,
+    /// Data this instance lost (data-holding instances only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_loss: Option<DataLoss>,
 }
 
 /// Point availability A(t) on the grid.
@@ -319,42 +398,45 @@ pub struct Analytic {
     pub mttf_hours: Option<f64>,
     /// `pass` or `fail` for exact methods.
     pub verdict: Option<String>,
-    /// (simulated − exact) / standard error.
+    /// (simulated − exact availability) / standard error, that is
+    /// (exact − simulated unavailability) / standard error.
     pub z: Option<f64>,
     /// Which figure the simulation was compared with: `interval` or
     /// `steady_state` (null without a verdict).
     pub compared_with: Option<String>,
-    /// (simulated − approximate) / approximate, for approximations.
+    /// Relative difference of unavailability, (simulated − analytic) /
+    /// analytic, for exact and approximate methods alike.
     pub relative_difference: Option<f64>,
     /// What was done, and why other methods did not apply.
     pub note: Option<String>,
+    /// The analytic unavailability compared with (direct, not 1 − A).
+    #[serde(default)]
+    pub unavailability: Option<f64>,
+    /// Simulated minus analytic nines: log10(analytic U / simulated U).
+    #[serde(default)]
+    pub nines_difference: Option<f64>,
+    /// Why there is no verdict (null with a verdict).
+    #[serde(default)]
+    pub no_verdict_reason: Option<String>,
+    /// The start-up bias in unavailability added to the steady state before
+    /// the comparison (non-exponential units start new), if any.
+    #[serde(default)]
+    pub startup_correction: Option<f64>,
 }
 
 impl Analytic {
-    /// The analytic block for `analysis` against the simulated availability.
-    pub fn new(a: &Analysis, mean: f64, std_error: f64, n: u64) -> Analytic {
-        let unfair = a.interval.is_none()
-            && std_error > 0.0
-            && a.startup_bias.is_some_and(|b| b.abs() > 0.25 * std_error);
-        let (verdict, z) = match a.reference() {
-            Some(exact) if !unfair => verdict(exact, mean, std_error, n),
+    /// The analytic block for `analysis` against the simulated
+    /// unavailability estimate (the verdict rule is
+    /// [`crate::analytic::verdict`]).
+    pub fn new(a: &Analysis, e: &UnavailabilityEstimate) -> Analytic {
+        let v = verdict(e, a);
+        let finite_positive = |x: f64| x.is_finite() && x > 0.0;
+        let (relative_difference, nines_difference) = match v.unavailability {
+            Some(u) if finite_positive(u) && e.mean.is_finite() => (
+                Some((e.mean - u) / u),
+                finite_positive(e.mean).then(|| (u / e.mean).log10()),
+            ),
             _ => (None, None),
-        };
-        let mut note = a.note.clone();
-        if unfair && a.reference().is_some() {
-            note.push_str(&format!(
-                "; no verdict: the start-up bias of about {:.2e} against the steady state exceeds a quarter of the standard error (lengthen the horizon or add a warmup of ten mean cycles)",
-                a.startup_bias.unwrap_or(0.0)
-            ));
-        }
-        let compared_with = z.and(if a.interval.is_some() {
-            Some("interval")
-        } else {
-            Some("steady_state")
-        });
-        let relative_difference = match (a.exact, a.steady_state) {
-            (false, Some(v)) if v > 0.0 => Some((mean - v) / v),
-            _ => None,
         };
         Analytic {
             method: a.method.map(|m| m.name().to_string()),
@@ -362,11 +444,23 @@ impl Analytic {
             steady_state: a.steady_state,
             interval: a.interval,
             mttf_hours: a.mttf_hours,
-            verdict: verdict.map(|ok| if ok { "pass" } else { "fail" }.to_string()),
-            z,
-            compared_with: compared_with.map(str::to_string),
+            verdict: v
+                .pass
+                .map(|ok| if ok { "pass" } else { "fail" }.to_string()),
+            z: v.z,
+            compared_with: v.pass.and(v.compared_with).map(str::to_string),
             relative_difference,
-            note: Some(note),
+            note: Some(match v.startup_correction {
+                Some(c) => format!(
+                    "{}; compared with the steady state plus the start-up bias of {c:.3e} in unavailability (all units start new; simulated from their distributions)",
+                    a.note
+                ),
+                None => a.note.clone(),
+            }),
+            unavailability: v.unavailability,
+            nines_difference,
+            no_verdict_reason: v.no_verdict_reason,
+            startup_correction: v.startup_correction,
         }
     }
 
@@ -387,7 +481,8 @@ impl Report {
             threads,
             wall_seconds,
         } = outcome;
-        let convergence = convergence(&tally.down_values);
+        let estimate = plain_unavailability(&tally, model);
+        let convergence = convergence(&tally.down_values, model);
         let mut sorted = std::mem::take(&mut tally.down_values);
         sorted.sort_unstable_by(f64::total_cmp);
         let mut year_hours = std::mem::take(&mut tally.year_down_hours);
@@ -397,7 +492,8 @@ impl Report {
         let window = sim.window();
         let years = window / HOURS_PER_YEAR;
         let d = &t.down;
-        let [d_lo, d_hi] = d.ci(0.95);
+        let unavailability = Unavailability::new(&estimate);
+        let [d_lo, d_hi] = estimate.ci95;
         let mean = 1.0 - d.mean;
         let per_year = |x: f64| x * HOURS_PER_YEAR;
         Report {
@@ -424,8 +520,9 @@ impl Report {
             availability: Availability {
                 mean,
                 std_error: d.std_error(),
-                ci95: [(1.0 - d_hi).clamp(0.0, 1.0), (1.0 - d_lo).clamp(0.0, 1.0)],
+                ci95: unavailability.availability_ci95(),
                 nines: (d.mean > 0.0).then(|| -d.mean.log10()),
+                unavailability,
             },
             downtime_hours_per_year: Downtime {
                 mean: per_year(d.mean),
@@ -460,9 +557,16 @@ impl Report {
                     .iter()
                     .zip(&t.objectives)
                     .map(|(o, ot)| objective(o, ot))
+                    .chain(data::rpo_objectives(model, &t.data))
                     .collect(),
             ),
-            components: Some(components(model, t, reps)),
+            data_loss: data::system(model, &t.data, reps, analysis),
+            components: Some(data::add_to_components(
+                components(model, t, reps),
+                model,
+                &t.data,
+                reps,
+            )),
             transient: Some(Transient {
                 time_hours: sim.grid(),
                 availability: t
@@ -471,8 +575,9 @@ impl Report {
                     .map(|&u| u as f64 / reps as f64)
                     .collect(),
             }),
-            analytic: Analytic::new(analysis, mean, d.std_error(), reps),
+            analytic: Analytic::new(analysis, &estimate),
             convergence,
+            maintenance: UpkeepReport::new(model, t, reps),
         }
     }
 
@@ -500,6 +605,8 @@ impl Report {
         // not with the expected availability over the horizon.
         let steady = Analysis {
             interval: None,
+            startup_bias: None,
+            startup_bias_allowance: None,
             ..analysis.clone()
         };
         Report {
@@ -528,6 +635,7 @@ impl Report {
                 std_error,
                 ci95: [(1.0 - hi).clamp(0.0, 1.0), (1.0 - lo).clamp(0.0, 1.0)],
                 nines: (e.mean > 0.0).then(|| -e.mean.log10()),
+                unavailability: Unavailability::new(&e),
             },
             downtime_hours_per_year: Downtime {
                 mean: e.mean * HOURS_PER_YEAR,
@@ -548,8 +656,10 @@ impl Report {
             objectives: None,
             components: None,
             transient: None,
-            analytic: Analytic::new(&steady, 1.0 - e.mean, std_error, units),
+            analytic: Analytic::new(&steady, &e),
+            data_loss: None,
             convergence: rounds_convergence(&stopper.history),
+            maintenance: None,
         }
     }
 
@@ -577,9 +687,11 @@ fn rounds_convergence(history: &[RoundPoint]) -> Convergence {
     }
 }
 
-/// Per instance (and common cause): availability and down-time share.
+/// Per instance (and common cause): availability, down-time share and
+/// importance.
 fn components(model: &Model, t: &crate::sim::Tally, reps: u64) -> Vec<ComponentStat> {
     let window = model.simulation.window();
+    let total = reps as f64 * window;
     let share = |h: f64| {
         if t.system_down_hours > 0.0 {
             h / t.system_down_hours
@@ -587,6 +699,7 @@ fn components(model: &Model, t: &crate::sim::Tally, reps: u64) -> Vec<ComponentS
             0.0
         }
     };
+    let exact = importance::exact(model);
     model
         .instances
         .iter()
@@ -595,8 +708,18 @@ fn components(model: &Model, t: &crate::sim::Tally, reps: u64) -> Vec<ComponentS
         .enumerate()
         .map(|(i, name)| ComponentStat {
             name: name.clone(),
-            availability: 1.0 - t.instance_down_hours[i] / (reps as f64 * window),
+            availability: 1.0 - t.instance_down_hours[i] / total,
             downtime_share: share(t.instance_share_hours[i]),
+            data_loss: None,
+            importance: Some(match &exact {
+                Some(all) => all[i].clone(),
+                None => importance::estimated(
+                    total,
+                    t.system_down_hours,
+                    t.instance_down_hours[i],
+                    t.instance_share_hours[i],
+                ),
+            }),
         })
         .collect()
 }
@@ -630,8 +753,9 @@ fn histogram(sorted: &[f64], scale: impl Fn(f64) -> f64) -> Histogram {
 }
 
 /// The availability estimated from the first n replications, at about 200
-/// log-spaced n (from 10, or 2 for smaller runs, up to all).
-fn convergence(down: &[f64]) -> Convergence {
+/// log-spaced n (from 10, or 2 for smaller runs, up to all), with the
+/// report's own interval (the unavailability's, see [`crate::estimate`]).
+fn convergence(down: &[f64], model: &Model) -> Convergence {
     let n = down.len();
     let mut points: Vec<usize> = (0..200)
         .map(|k| {
@@ -647,17 +771,19 @@ fn convergence(down: &[f64]) -> Convergence {
         ci95_low: Vec::new(),
         ci95_high: Vec::new(),
     };
-    let mut m = crate::stats::Moments::default();
+    let mut s = DownSummary::default();
     let mut next = points.iter().peekable();
     for (i, &x) in down.iter().enumerate() {
-        m.push(x);
+        s.moments.push(x);
+        s.down_replications += u64::from(x > 0.0);
+        s.max = s.max.max(x);
         if next.peek() == Some(&&(i + 1)) {
             next.next();
-            let [lo, hi] = m.ci(0.95);
-            c.replications.push(m.n);
-            c.mean.push(1.0 - m.mean);
-            c.ci95_low.push((1.0 - hi).clamp(0.0, 1.0));
-            c.ci95_high.push((1.0 - lo).clamp(0.0, 1.0));
+            let e = from_summary(&s, model);
+            c.replications.push(s.moments.n);
+            c.mean.push(1.0 - e.mean);
+            c.ci95_low.push((1.0 - e.ci95[1]).clamp(0.0, 1.0));
+            c.ci95_high.push((1.0 - e.ci95[0]).clamp(0.0, 1.0));
         }
     }
     c
@@ -682,23 +808,25 @@ fn objective(o: &ObjectiveDef, t: &ObjectiveTally) -> Objective {
         1.0
     };
     Objective {
-        availability: o.availability,
-        window_hours: o.window,
+        availability: Some(o.availability),
+        window_hours: Some(o.window),
+        rpo_hours: None,
         met_fraction: t.met as f64 / windows,
-        windows: t.windows,
-        window_availability: WindowAvailability {
+        windows: Some(t.windows),
+        incidents: None,
+        window_availability: Some(WindowAvailability {
             mean: t.availability_sum / windows,
             p1: percentile(0.01),
             p5: percentile(0.05),
             p10: percentile(0.10),
             p50: percentile(0.5),
-        },
+        }),
     }
 }
 
 /// Columns of `summary.csv`, in order; stable across versions (new columns
 /// are only ever appended).
-pub const CSV_COLUMNS: [&str; 29] = [
+pub const CSV_COLUMNS: [&str; 36] = [
     "scenario",
     "replications",
     "horizon_hours",
@@ -728,6 +856,13 @@ pub const CSV_COLUMNS: [&str; 29] = [
     "z",
     "method",
     "stopped_by",
+    "unavailability",
+    "unavailability_ci95_low",
+    "unavailability_ci95_high",
+    "unavailability_upper_bound95",
+    "relative_difference",
+    "nines_difference",
+    "no_verdict_reason",
 ];
 
 impl Report {
@@ -772,6 +907,13 @@ impl Report {
             opt(a.z),
             self.simulation.method.clone(),
             self.simulation.stopped_by.clone(),
+            num(self.availability.unavailability.mean),
+            num(self.availability.unavailability.ci95[0]),
+            num(self.availability.unavailability.ci95[1]),
+            opt(self.availability.unavailability.upper_bound95),
+            opt(a.relative_difference),
+            opt(a.nines_difference),
+            a.no_verdict_reason.clone().unwrap_or_default(),
         ]
     }
 }

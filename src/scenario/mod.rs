@@ -4,11 +4,13 @@
 //! on its own, so a file with several mistakes gets all of them reported at
 //! once, each with its JSON path and, where obvious, the fix.
 
+mod data;
 pub mod duration;
 mod entries;
 use entries::Entries;
 pub mod raw;
 mod system;
+mod upkeep;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -19,12 +21,12 @@ use serde_json::Value;
 use crate::error::{Error, Issue};
 use crate::model::dist::{hours, number};
 use crate::model::{
-    CommonCause, Component, Crew, Dist, Engine, Instance, Method, Model, ObjectiveDef, Simulation,
+    CommonCause, Component, Crew, Dist, Engine, Instance, LoadShare, Method, Model, ObjectiveDef,
+    Simulation, SparePool,
 };
 pub use duration::{parse_duration, Duration, HOURS_PER_YEAR};
 use raw::{
-    DistKind, RawCommonCause, RawComponent, RawCrew, RawDist, RawFile, RawObjective, RawPrecision,
-    RawSimulation,
+    DistKind, RawCommonCause, RawComponent, RawCrew, RawDist, RawFile, RawPrecision, RawSimulation,
 };
 
 /// Values given on the command line; they override the `simulation` block.
@@ -218,6 +220,12 @@ struct Loader {
     /// Components defined with errors: references to them are not reported
     /// again as unknown.
     broken: HashSet<String>,
+    /// Spare pools (SPEC §9), read before the components.
+    spares: Vec<SparePool>,
+    /// Load-sharing nodes found in `system`.
+    load_shares: Vec<LoadShare>,
+    /// Series, parallel and k-of-n nodes completed so far (post-order).
+    gates_done: usize,
 }
 
 impl Loader {
@@ -242,6 +250,9 @@ impl Loader {
         if let Some(entries) = raw.crews {
             self.crews(entries);
         }
+        if let Some(entries) = raw.spares {
+            self.spares(entries);
+        }
         match raw.components {
             Some(entries) if !entries.0.is_empty() => {
                 for (name, value) in entries.0 {
@@ -261,9 +272,9 @@ impl Loader {
             .common_cause
             .map(|v| self.common_causes(v))
             .unwrap_or_default();
-        let objectives = match (raw.objectives, &simulation) {
+        let (objectives, rpo_objectives) = match (raw.objectives, &simulation) {
             (Some(v), Some(sim)) => self.objectives(v, sim),
-            _ => Vec::new(),
+            _ => (Vec::new(), Vec::new()),
         };
         let system = match raw.system {
             Some(v) => system::parse(self, &v),
@@ -275,6 +286,7 @@ impl Loader {
                 None
             }
         };
+        self.spare_users();
         let system = system?;
         self.unused(&system);
         self.unused_crews();
@@ -294,6 +306,9 @@ impl Loader {
             crews: std::mem::take(&mut self.crews),
             common_causes,
             objectives,
+            spares: std::mem::take(&mut self.spares),
+            load_sharing: std::mem::take(&mut self.load_shares),
+            rpo_objectives,
         };
         self.size(&model, overrides.shards);
         Some(model)
@@ -448,8 +463,20 @@ impl Loader {
         }
         self.broken.insert(name.clone());
         self.names.push(name.clone());
+        let mut value = value;
+        self.misplaced_data_keys(&mut value, &path);
         let Some(raw) = section::<RawComponent>(value, &path, &mut self.issues) else {
             return;
+        };
+        // Checked before `data` moves out of `raw`; a bad count is reported
+        // below (the clamp keeps this small meanwhile).
+        let upkeep_count = raw.count.unwrap_or(1).clamp(1, MAX_INSTANCES) as usize;
+        let upkeep = self.upkeep(&raw, &path, upkeep_count);
+        let data = match raw.data {
+            None => Some(None),
+            Some(d) => self
+                .data(d, &format!("{path}.data"))
+                .map(|d| Some(Box::new(d))),
         };
         let count = raw.count.unwrap_or(1);
         let total = self.instances.len() as u64 + count;
@@ -466,14 +493,16 @@ impl Loader {
             .and_then(|c| self.crew_ref(c, &format!("{path}.crew")));
         let failure = self.dist_pair(&path, ("mtbf", raw.mtbf), ("failure", raw.failure));
         let repair = self.dist_pair(&path, ("mttr", raw.mttr), ("repair", raw.repair));
-        let (Some(failure), Some(repair)) = (failure, repair) else {
+        let (Some(failure), Some(repair), Some(upkeep), Some(data)) =
+            (failure, repair, upkeep, data)
+        else {
             return;
         };
         let index = self.components.len();
         let first = self.instances.len();
         self.broken.remove(&name);
         self.by_name.insert(name.clone(), index);
-        for i in 0..count as usize {
+        for (i, upkeep) in upkeep.into_iter().enumerate() {
             self.instances.push(Instance {
                 name: if count == 1 {
                     name.clone()
@@ -484,6 +513,8 @@ impl Loader {
                 failure: failure.clone(),
                 repair: repair.clone(),
                 crew,
+                upkeep,
+                data: data.clone(),
             });
         }
         self.components.push(Component {
@@ -630,12 +661,40 @@ impl Loader {
             let affects = self.affects(&raw.affects, &format!("{path}.affects"));
             let failure = self.dist_pair(&path, ("mtbf", raw.mtbf), ("failure", raw.failure));
             let repair = self.dist_pair(&path, ("mttr", raw.mttr), ("repair", raw.repair));
+            let destroys_data = raw.destroys_data.unwrap_or(false);
             if let (Some(affects), Some(failure), Some(repair)) = (affects, failure, repair) {
+                let unrestorable = affects.iter().find(|&&i| {
+                    self.instances[i]
+                        .data
+                        .as_ref()
+                        .is_some_and(|d| d.restore.is_none())
+                });
+                if let (true, Some(&i)) = (destroys_data, unrestorable) {
+                    self.push(
+                        Issue::new(
+                            format!("{path}.destroys_data"),
+                            format!("`{}` destroys the data of `{}`, whose `data` block has no `restore`", raw.name, self.instances[i].name),
+                        )
+                        .hint("add \"restore\": DURATION_OR_DIST to that component's `data` block"),
+                    );
+                    continue;
+                }
+                if destroys_data && !affects.iter().any(|&i| self.instances[i].data.is_some()) {
+                    self.push(
+                        Issue::new(
+                            format!("{path}.destroys_data"),
+                            format!("`{}` destroys data, but none of the instances it affects holds data", raw.name),
+                        )
+                        .hint("add a `data` block (with `restore`) to the affected components, or remove destroys_data"),
+                    );
+                    continue;
+                }
                 out.push(CommonCause {
                     name: raw.name,
                     affects,
                     failure,
                     repair,
+                    destroys_data,
                 });
             }
         }
@@ -672,14 +731,23 @@ impl Loader {
         ok.then_some(out)
     }
 
-    fn objectives(&mut self, value: Value, sim: &Simulation) -> Vec<ObjectiveDef> {
-        let Some(raw) = section::<Vec<RawObjective>>(value, "objectives", &mut self.issues) else {
-            return Vec::new();
+    fn objectives(&mut self, value: Value, sim: &Simulation) -> (Vec<ObjectiveDef>, Vec<f64>) {
+        let Some(items) = section::<Vec<Value>>(value, "objectives", &mut self.issues) else {
+            return (Vec::new(), Vec::new());
         };
         let mut out = Vec::new();
+        let mut rpo = Vec::new();
         let mut windows = 0.0;
-        for (j, o) in raw.into_iter().enumerate() {
+        for (j, item) in items.into_iter().enumerate() {
             let path = format!("objectives[{j}]");
+            let o = match self.any_objective(item, &path) {
+                None => continue,
+                Some(data::AnyObjective::Rpo(r)) => {
+                    rpo.extend(self.rpo(r, &path));
+                    continue;
+                }
+                Some(data::AnyObjective::Availability(o)) => o,
+            };
             if !(0.0..=1.0).contains(&o.availability) {
                 self.push(
                     Issue::new(
@@ -732,7 +800,7 @@ impl Loader {
                 window: w,
             });
         }
-        out
+        (out, rpo)
     }
 
     /// A delay written as a duration or a distribution; zero durations are

@@ -28,6 +28,7 @@ pub(crate) struct RawFile {
     pub common_cause: Option<Value>,
     pub system: Option<Value>,
     pub objectives: Option<Value>,
+    pub spares: Option<Entries>,
 }
 
 /// The `simulation` block.
@@ -77,6 +78,119 @@ pub struct RawComponent {
     pub repair: Option<RawDist>,
     /// Repair crew; without it every repair starts at once.
     pub crew: Option<String>,
+    /// Planned maintenance windows.
+    pub maintenance: Option<RawMaintenance>,
+    /// Hidden failures, found by periodic tests or a demand.
+    pub latent: Option<RawLatent>,
+    /// Spare pool a repair needs a part from.
+    pub spare: Option<String>,
+    /// The data the instances hold: what destroys it, backups, restore
+    /// (SPEC §8).
+    pub data: Option<RawData>,
+}
+
+/// How maintenance windows are spread over a group's instances.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RawOrder {
+    /// One instance at a time, spread evenly over the interval (default).
+    #[default]
+    Rolling,
+    /// Every instance at once.
+    Together,
+}
+
+/// Planned maintenance of a component.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaintenance {
+    /// Time between two windows of an instance.
+    pub interval: Duration,
+    /// Length of a window (the instance is down meanwhile).
+    pub duration: Duration,
+    /// As good as new afterwards (default false).
+    pub renew: Option<bool>,
+    /// "rolling" (default) or "together".
+    pub order: Option<RawOrder>,
+    /// Start of the first window (default: one interval).
+    pub offset: Option<Duration>,
+}
+
+/// Hidden failures of a component.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLatent {
+    /// Fraction of failures that are hidden, in [0, 1].
+    pub fraction: f64,
+    /// Periodic tests that reveal hidden failures.
+    pub test: RawTest,
+}
+
+/// Periodic tests.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTest {
+    /// Time between tests.
+    pub interval: Duration,
+    /// Time a test takes a working instance out of service (default 0).
+    pub duration: Option<Duration>,
+}
+
+/// One entry of `spares`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSparePool {
+    /// Parts in stock at the start.
+    pub stock: i64,
+    /// Time a failed part takes to come back: a duration or a distribution.
+    pub lead_time: Value,
+}
+
+/// Load sharing on a parallel or k-of-n node.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoadSharing {
+    /// With m of n children up, each ages (n/m)^exponent times faster (default 1).
+    pub exponent: Option<f64>,
+}
+
+/// The `data` block of a component (SPEC §8).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawData {
+    /// Fraction of the instance's own failures that destroy its data (default 0).
+    pub loss_on_failure: Option<f64>,
+    /// A separate process that destroys the data: `{"mtbf": DURATION}` or
+    /// `{"failure": DIST}`.
+    pub loss: Option<RawLoss>,
+    /// Periodic backups or checkpoints.
+    pub backup: Option<RawBackup>,
+    /// Time to restore the data: a duration or a distribution (required).
+    pub restore: Option<Value>,
+}
+
+/// A data-loss process: exponential with `mtbf`, or any distribution.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoss {
+    /// Mean time between losses (exponential).
+    pub mtbf: Option<Duration>,
+    /// Time-between-losses distribution, instead of `mtbf`.
+    pub failure: Option<RawDist>,
+}
+
+/// Periodic backups.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBackup {
+    /// Time between the starts of two backups.
+    pub interval: Duration,
+    /// Time a backup takes (default 0); usable from its end.
+    pub duration: Option<Duration>,
+    /// Probability that a backup is usable (default 1).
+    pub success: Option<f64>,
+    /// Start of the first backup (default 0).
+    pub offset: Option<Duration>,
 }
 
 /// Kinds of distribution.
@@ -171,6 +285,16 @@ pub struct RawCommonCause {
     pub failure: Option<RawDist>,
     /// Outage-duration distribution, instead of `mttr`.
     pub repair: Option<RawDist>,
+    /// Whether an outage destroys the data of the affected instances (default false).
+    pub destroys_data: Option<bool>,
+}
+
+/// A recovery-point objective (SPEC §8).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRpoObjective {
+    /// The most data a loss incident may lose, e.g. "1h".
+    pub rpo: Duration,
 }
 
 /// One entry of `objectives`.
@@ -215,6 +339,9 @@ pub struct RawStandby {
     pub switch_success: Option<f64>,
     /// Delay after a failed switchover until an up unit is made active (default: never).
     pub manual_recovery: Option<Value>,
+    /// "sync" (default: a failover loses nothing) or
+    /// `{"async": {"lag": DURATION_OR_DIST}}` (each failover loses the lag).
+    pub replication: Option<Value>,
 }
 
 /// Heartbeat detection.
@@ -258,6 +385,8 @@ pub struct RawHealthCheck {
 #[derive(JsonSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
+// Never built: it only describes nodes to the schema generator.
+#[allow(clippy::large_enum_variant)]
 pub enum SchemaNode {
     /// A component instance, or a group spliced into a list.
     Name(String),
@@ -270,11 +399,16 @@ pub enum SchemaNode {
     Parallel {
         /// The children.
         parallel: Vec<SchemaNode>,
+        /// Survivors age faster while children are down.
+        load_sharing: Option<RawLoadSharing>,
     },
     /// Up when at least k children are up.
     KOfN {
         /// `{"k": k, "of": [nodes]}`.
         k_of_n: SchemaKOfN,
+        /// Survivors age faster while children are down (also allowed
+        /// inside `k_of_n`).
+        load_sharing: Option<RawLoadSharing>,
     },
     /// Primary/backup with failover.
     Standby {
@@ -297,6 +431,8 @@ pub struct SchemaKOfN {
     pub k: u64,
     /// The children.
     pub of: Vec<SchemaNode>,
+    /// Survivors age faster while children are down.
+    pub load_sharing: Option<RawLoadSharing>,
 }
 
 /// A whole scenario, for the schema only.
@@ -320,7 +456,20 @@ pub struct SchemaScenario {
     /// The system structure: one node.
     pub system: SchemaNode,
     /// Availability targets per window.
-    pub objectives: Option<Vec<RawObjective>>,
+    pub objectives: Option<Vec<SchemaObjective>>,
+    /// Spare-part pools by name.
+    pub spares: Option<indexmap_like::Map<RawSparePool>>,
+}
+
+/// An objective, for the schema only.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum SchemaObjective {
+    /// Availability per window.
+    Availability(RawObjective),
+    /// Recovery point per data-loss incident.
+    Rpo(RawRpoObjective),
 }
 
 /// A string-keyed map, for the schema.

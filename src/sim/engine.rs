@@ -14,11 +14,13 @@ use std::collections::VecDeque;
 
 use rand::Rng;
 
+use super::data::DataState;
 use super::independent::Trajectories;
 use super::program::{Link, Program, MEMBER, NONE, ROOT, UNIT};
 use super::queue::EventQueue;
 use super::standby::StandbyState;
 use super::tally::Tally;
+use super::upkeep::UpkeepState;
 use crate::scenario::HOURS_PER_YEAR;
 
 /// The mutable state of one replication, reused across replications so that
@@ -29,8 +31,8 @@ pub struct Replication {
     pub(super) seq: u64,
     /// Per instance: its own failure/repair process is up.
     pub(super) own_up: Vec<bool>,
-    /// Per instance: common-cause outages holding it down.
-    hold: Vec<u32>,
+    /// Per instance: common-cause outages and planned work holding it down.
+    pub(super) hold: Vec<u32>,
     /// Per instance: ageing speed (1, or the dormant factor while idle).
     pub(super) speed: Vec<f64>,
     /// Per instance: when its pending failure happens (while own up).
@@ -71,7 +73,9 @@ pub struct Replication {
     window_down: Vec<Vec<f64>>,
     /// System down hours in each whole simulated year from the warmup.
     year_down: Vec<f64>,
-    start_times: Vec<f64>,
+    pub(super) start_times: Vec<f64>,
+    /// Data protection (`data.rs`).
+    pub(super) data: DataState,
     pub(super) system_up: bool,
     pub(super) system_down_since: f64,
     pub(super) system_down: f64,
@@ -80,6 +84,8 @@ pub struct Replication {
     next_grid: usize,
     pub(super) next_grid_time: f64,
     pub(super) events: u64,
+    /// Maintenance, latent failures and spares (`upkeep.rs`).
+    pub(super) upkeep: UpkeepState,
 }
 
 impl Replication {
@@ -185,6 +191,8 @@ impl Replication {
         for g in 0..p.groups.len() {
             self.start_times[p.group_base() + g] = self.group_next(p, g, 0.0, rng);
         }
+        self.reset_upkeep(p);
+        self.reset_data(p, rng);
         self.queue.rebuild(&self.start_times, &p.never_scheduled);
         self.reset_balancers(p, rng);
         self.seq = p.slots() as u64;
@@ -236,21 +244,38 @@ impl Replication {
         }
         if self.own_up[i] {
             self.own_up[i] = false;
-            if p.crew[i] == NONE {
-                self.queue
-                    .replace_top(t + p.repair[i].sample(rng), self.seq);
-            } else {
-                self.crew_request(p, i, t, rng);
+            if p.data.any {
+                self.data_on_failure(p, i, t, rng);
+            }
+            if p.upkeep.none {
+                if p.crew[i] == NONE {
+                    self.queue
+                        .replace_top(t + p.repair[i].sample(rng), self.seq);
+                } else {
+                    self.crew_request_at(p, i, t, rng, true);
+                }
+            } else if !self.hide_failure(p, i, t, rng) {
+                self.start_repair(p, i, t, rng, true);
             }
             if self.hold[i] == 0 {
                 self.instance_changed(p, i, false, t, rng, tally);
             }
         } else {
+            let restored = p.data.any && self.data_restore_ends(p, i, t);
+            if !restored && p.data.any {
+                if let Some(end) = self.data_restore_after_repair(p, i, t, rng) {
+                    self.queue.replace_top(end, self.seq);
+                    if p.crew[i] != NONE {
+                        self.crew_release(p, i, t, rng);
+                    }
+                    return;
+                }
+            }
             self.own_up[i] = true;
             let d = p.failure[i].sample(rng);
             let at = self.failure_time(i, t, d);
             self.queue.replace_top(at, self.seq);
-            if p.crew[i] != NONE {
+            if p.crew[i] != NONE && !restored {
                 self.crew_release(p, i, t, rng);
             }
             if self.hold[i] == 0 {
@@ -259,16 +284,28 @@ impl Replication {
         }
     }
 
-    /// Instance `i` (the current event) needs a repair from its crew.
-    fn crew_request<R: Rng + ?Sized>(&mut self, p: &Program, i: usize, t: f64, rng: &mut R) {
+    /// Instance `i` needs a repair from its crew; `top`: its slot is the
+    /// current event.
+    pub(super) fn crew_request_at<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        i: usize,
+        t: f64,
+        rng: &mut R,
+        top: bool,
+    ) {
         let c = p.crew[i] as usize;
-        if self.crew_busy[c] < p.crew_size[c] {
+        let at = if self.crew_busy[c] < p.crew_size[c] {
             self.crew_busy[c] += 1;
-            self.queue
-                .replace_top(t + p.repair[i].sample(rng), self.seq);
+            t + p.repair[i].sample(rng)
         } else {
             self.crew_queue[c].push_back(i as u32);
-            self.queue.replace_top(f64::INFINITY, self.seq);
+            f64::INFINITY
+        };
+        if top {
+            self.queue.replace_top(at, self.seq);
+        } else {
+            self.schedule(i, at);
         }
     }
 
@@ -294,6 +331,14 @@ impl Replication {
         rng: &mut R,
         tally: &mut Tally,
     ) {
+        if slot >= p.upkeep_base() {
+            self.upkeep_event(p, slot - p.upkeep_base(), t, rng, tally);
+            return;
+        }
+        if slot >= p.data_base() {
+            self.loss_event(p, slot - p.data_base(), t, rng, tally);
+            return;
+        }
         if slot >= p.group_base() {
             self.group_event(p, slot - p.group_base(), t, rng, tally);
             return;
@@ -322,8 +367,10 @@ impl Replication {
         let row = p.instances() + c;
         let starts = !self.cc_active[c];
         self.cc_active[c] = starts;
+        let mut end = t;
         if starts {
-            self.queue.replace_top(t + def.repair.sample(rng), self.seq);
+            end = t + def.repair.sample(rng);
+            self.queue.replace_top(end, self.seq);
             self.row_down(row, t, p);
         } else {
             self.queue
@@ -343,6 +390,9 @@ impl Replication {
             if self.own_up[i] && self.hold[i] == u32::from(starts) {
                 self.instance_changed(p, i, !starts, t, rng, tally);
             }
+        }
+        if starts {
+            self.data_outage(p, c, t, end, rng);
         }
         self.settle_units(p, t, rng);
         self.deferring = false;
@@ -364,6 +414,9 @@ impl Replication {
     ) {
         if !up {
             self.row_down(i, t, p);
+        }
+        if p.data.holds(i) {
+            self.data_changed(p, i, up, t, rng);
         }
         let (start, end) = (p.feeds_start[i] as usize, p.feeds_start[i + 1] as usize);
         for e in start..end {
@@ -408,6 +461,9 @@ impl Replication {
                     *count -= 1;
                 }
                 let is = *count >= gate.k;
+                if gate.shared {
+                    self.load_changed(p, link as usize, t);
+                }
                 if was == is {
                     return;
                 }
@@ -551,6 +607,7 @@ impl Replication {
         for &down in &self.year_down {
             tally.push_year(down);
         }
+        self.flush_data(p, tally);
         tally.down.push(end / window);
         tally.down_values.push(end / window);
         tally.system_down_hours += end;
@@ -562,6 +619,7 @@ impl Replication {
             tally.first_failure_exposure += p.horizon;
         }
         tally.events += self.events;
+        self.finish_upkeep(p, tally);
     }
 }
 

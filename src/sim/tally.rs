@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::upkeep::UpkeepTally;
 use crate::stats::Moments;
 
 /// Statistics of a run of consecutive replications.
@@ -43,6 +44,33 @@ pub struct Tally {
     /// systems nearly every year is one).
     #[serde(default)]
     pub year_down_hours: Vec<f64>,
+    /// Maintenance, latent failures and spares (SPEC §9).
+    #[serde(default)]
+    pub upkeep: UpkeepTally,
+    /// Data-loss incidents and restores (SPEC §8); empty without data.
+    #[serde(default)]
+    pub data: DataTally,
+}
+
+/// Data-loss incidents and restore time, summed over replications.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DataTally {
+    /// Hours of data lost by each incident in the window, in replication
+    /// order (quantiles and the RPO objectives read them).
+    pub losses: Vec<f64>,
+    /// The instance of each incident, or `u32::MAX` for a failover of an
+    /// asynchronously replicated standby.
+    pub sources: Vec<u32>,
+    /// Per instance: restore hours in the window, summed.
+    pub restore_hours: Vec<f64>,
+}
+
+impl DataTally {
+    fn merge(&mut self, other: &DataTally) {
+        self.losses.extend_from_slice(&other.losses);
+        self.sources.extend_from_slice(&other.sources);
+        add(&mut self.restore_hours, &other.restore_hours);
+    }
 }
 
 /// Bins of the window-availability histogram per unit of nines.
@@ -149,6 +177,7 @@ impl Tally {
         self.years_without_downtime += other.years_without_downtime;
         self.year_down_hours
             .extend_from_slice(&other.year_down_hours);
+        self.upkeep.merge(&other.upkeep);
         self.requests.merge(&other.requests);
         if self.objectives.len() < other.objectives.len() {
             self.objectives
@@ -157,6 +186,7 @@ impl Tally {
         for (a, b) in self.objectives.iter_mut().zip(&other.objectives) {
             a.merge(b);
         }
+        self.data.merge(&other.data);
     }
 }
 

@@ -3,15 +3,20 @@
 
 mod analytic;
 mod constructs;
+mod coverage;
+mod data;
 mod design;
 mod determinism;
 mod exact;
 mod hardening;
+mod markov;
 mod precision;
 mod reports;
 mod resources;
 mod robustness;
 mod scale;
 mod simultaneous;
+mod upkeep;
 mod util;
 mod validation;
+mod verdicts;
