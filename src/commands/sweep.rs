@@ -46,7 +46,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         let model = load_str(&d.to_string(), &args.file, &o).inspect_err(|_| {
             let _ = writeln!(
                 std::io::stderr().lock(),
-                "the sweep point {path} = {} is not a valid scenario:",
+                "the sweep point with {path} = {} is not a valid scenario:",
                 availsim::error::escape(&label(v))
             );
         })?;
