@@ -480,3 +480,57 @@ pub fn sweep_table(points: &[(&str, &Report)], width: usize) -> String {
     o.push('\n');
     o
 }
+
+/// The data-protection lines of `availsim check`: per data-holding
+/// component, its settings and the analytic figures of one instance.
+pub fn check_lines(model: &Model) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    for c in &model.components {
+        let inst = &model.instances[c.first];
+        let Some(d) = &inst.data else {
+            continue;
+        };
+        let _ = writeln!(o, "  {} holds data:", c.name);
+        let _ = writeln!(
+            o,
+            "    destroyed by {:.4} of its failures{}; restore {}",
+            d.loss_on_failure,
+            d.loss
+                .as_ref()
+                .map_or(String::new(), |l| format!(" and by a loss process {l}")),
+            d.restore
+                .as_ref()
+                .map_or("none given".to_string(), |r| r.to_string())
+        );
+        match &d.backup {
+            Some(b) => {
+                let _ = writeln!(
+                    o,
+                    "    backups every {} from {}, taking {}, usable with p = {}",
+                    human_hours(b.interval),
+                    human_hours(b.offset),
+                    human_hours(b.duration),
+                    b.success
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    o,
+                    "    no backups: a destruction loses everything since the last restore"
+                );
+            }
+        }
+        if let Some(f) = instance(model, c.first) {
+            let _ = writeln!(
+                o,
+                "    analytic ({}): {:.4} incidents per year, availability with restore {:.9}, mean loss per incident {}",
+                if f.exact { "exact" } else { "approximate" },
+                f.rate * HOURS_PER_YEAR,
+                f.up / (f.up + f.down),
+                f.mean_loss.map_or("-".to_string(), human_hours)
+            );
+        }
+    }
+    o
+}

@@ -663,6 +663,22 @@ impl Loader {
             let repair = self.dist_pair(&path, ("mttr", raw.mttr), ("repair", raw.repair));
             let destroys_data = raw.destroys_data.unwrap_or(false);
             if let (Some(affects), Some(failure), Some(repair)) = (affects, failure, repair) {
+                let unrestorable = affects.iter().find(|&&i| {
+                    self.instances[i]
+                        .data
+                        .as_ref()
+                        .is_some_and(|d| d.restore.is_none())
+                });
+                if let (true, Some(&i)) = (destroys_data, unrestorable) {
+                    self.push(
+                        Issue::new(
+                            format!("{path}.destroys_data"),
+                            format!("`{}` destroys the data of `{}`, whose `data` block has no `restore`", raw.name, self.instances[i].name),
+                        )
+                        .hint("add \"restore\": DURATION_OR_DIST to that component's `data` block"),
+                    );
+                    continue;
+                }
                 if destroys_data && !affects.iter().any(|&i| self.instances[i].data.is_some()) {
                     self.push(
                         Issue::new(

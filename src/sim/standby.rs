@@ -150,7 +150,7 @@ impl Replication {
                 st.phase = Phase::Normal;
                 self.schedule(p.standby_base() + s, f64::INFINITY);
                 self.set_active(p, s, u as u32, t);
-                self.data_switched(p, s, u as u32, t, rng);
+                self.data_activated(p, s, u as u32);
             }
             (false, Phase::Normal) if is_active => self.active_failed(p, s, t, rng),
             _ => {}
