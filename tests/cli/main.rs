@@ -7,6 +7,7 @@ mod determinism;
 mod exact;
 mod hardening;
 mod precision;
+mod rare;
 mod reports;
 mod resources;
 mod robustness;
