@@ -110,6 +110,9 @@ pub fn piece_checksum(
         requests,
         objectives,
         events,
+        data,
+        years_without_downtime,
+        year_down_hours,
     } = tally;
     h.moments(down);
     h.f64s(down_values);
@@ -135,6 +138,21 @@ pub fn piece_checksum(
         h.u64s(nines_histogram);
     }
     h.word(*events);
+    h.word(*years_without_downtime);
+    h.f64s(year_down_hours);
+    let crate::sim::DataTally {
+        losses,
+        sources,
+        restore_hours,
+    } = data;
+    // Hashed only when present, so that parts without data keep their
+    // checksums.
+    if !(losses.is_empty() && restore_hours.is_empty()) {
+        h.f64s(losses);
+        h.word(sources.len() as u64);
+        sources.iter().for_each(|&s| h.word(u64::from(s)));
+        h.f64s(restore_hours);
+    }
     format!("{:016x}", h.finish())
 }
 

@@ -129,7 +129,7 @@ pub fn choose<'a>(
     let plain = PlainRounds::new(model, sim.cap);
     match sim.method {
         Method::Plain => Ok((Chosen::Plain(Box::new(plain)), None)),
-        Method::RareEvent => match RareEvent::new(model) {
+        Method::RareEvent => match rare_event(model) {
             Ok(rare) => Ok((Chosen::Rare(rare), None)),
             Err(reason) => Err(invalid(
                 model,
@@ -147,7 +147,7 @@ pub fn choose<'a>(
             let per_rep = model.expected_events() / sim.replications.max(1) as f64;
             let pilot_events = per_rep * (units.end - units.start) as f64;
             if pilot_events > AUTO_MAX_PLAIN_EVENTS {
-                if let Ok(rare) = RareEvent::new(model) {
+                if let Ok(rare) = rare_event(model) {
                     notes.push(format!(
                         "method auto chose {}: a plain pilot round of {} replications alone would process about {pilot_events:.1e} events",
                         rare.method_name(),
@@ -180,7 +180,7 @@ pub fn choose<'a>(
                 Some(n) => format!("{seen}; a plain run would need about {n:.1e} replications"),
                 None => format!("{seen}, too few to reach the precision"),
             };
-            match RareEvent::new(model) {
+            match rare_event(model) {
                 Ok(rare) => {
                     notes.push(format!("method auto chose {}: {why}", rare.method_name()));
                     Ok((Chosen::Rare(rare), None))
@@ -385,4 +385,15 @@ fn invalid(model: &Model, issue: Issue) -> Error {
         file: PathBuf::from(&model.source),
         issues: vec![issue],
     }
+}
+
+/// The rare-event estimator for `model`, or why it cannot take it. Data
+/// protection (SPEC §8) is refused before anything runs: the rare-event
+/// method estimates the unavailability, not data-loss incidents, and its
+/// biased histories would misstate them.
+pub(crate) fn rare_event(model: &Model) -> Result<RareEvent, String> {
+    if crate::analytic::data::has_data(model) {
+        return Err("it holds data (`data` blocks or asynchronous replication), and data-loss figures need plain replications".into());
+    }
+    RareEvent::new(model)
 }

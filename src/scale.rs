@@ -27,9 +27,9 @@ use crate::driver::{
 use crate::error::Error;
 use crate::model::{Method, Model};
 use crate::precision::{Plan, RoundRunner, Schedule, StoppedBy, Stopper, Target};
-use crate::rare::{RareEvent, RareTally};
+use crate::rare::RareTally;
 use crate::report::Report;
-use crate::scenario::{load_str, Overrides};
+use crate::scenario::{load_str, Overrides, HOURS_PER_YEAR};
 use crate::sim::{
     block_replications, empty_tally, shard_blocks, simulate_blocks, thread_pool, Outcome,
     PlainRounds, PlainTally, Progress, Tally, BLOCK, CHUNK, NINES_BINS_PER_UNIT, NINES_MAX,
@@ -663,6 +663,8 @@ struct Checker<'a> {
     points: usize,
     /// Per objective: whole windows per replication.
     windows: Vec<u64>,
+    /// Whole simulated years per replication.
+    years: u64,
     requests: bool,
 }
 
@@ -680,6 +682,7 @@ impl<'a> Checker<'a> {
                 .iter()
                 .map(|o| ((sim.horizon - sim.warmup) / o.window * (1.0 + 1e-12)).floor() as u64)
                 .collect(),
+            years: ((sim.horizon - sim.warmup) / HOURS_PER_YEAR * (1.0 + 1e-12)).floor() as u64,
             requests: crate::sim::Program::new(model).has_requests(),
         }
     }
@@ -791,6 +794,22 @@ impl<'a> Checker<'a> {
         if t.transient_up.iter().any(|&u| u > n) || t.first_failures > n {
             return Err(format!("a count above its {n} replications"));
         }
+        let d = &t.data;
+        len("data.sources", d.sources.len(), d.losses.len())?;
+        if !d.restore_hours.is_empty() {
+            len(
+                "data.restore_hours",
+                d.restore_hours.len(),
+                self.model.instances.len(),
+            )?;
+        }
+        if d.losses
+            .iter()
+            .chain(&d.restore_hours)
+            .any(|&x| !(x >= 0.0 && x.is_finite()))
+        {
+            return Err("a data loss or restore time that is negative or not finite".into());
+        }
         Ok(())
     }
 
@@ -851,6 +870,13 @@ impl<'a> Checker<'a> {
             {
                 return Err("objective windows that do not add up".into());
             }
+        }
+        if t.years() != n.saturating_mul(self.years)
+            || t.year_down_hours
+                .iter()
+                .any(|&h| !(h > 0.0 && h <= HOURS_PER_YEAR * (1.0 + 1e-9)))
+        {
+            return Err("calendar years that do not add up".into());
         }
         Ok(())
     }
@@ -936,7 +962,7 @@ fn merge_rounds(
             plain_report(model, stopper, why, threads, wall_seconds, analysis)
         }
         RoundTallies::RareEvent(_) => {
-            let rare = RareEvent::new(model)
+            let rare = crate::driver::rare_event(model)
                 .map_err(|m| refuse(format!("{}: {m}", first_path.display())))?;
             let mut stopper = Stopper::new(&rare, head.plan.schedule, precision);
             let all = parts.iter().flat_map(|t| match t {

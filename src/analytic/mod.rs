@@ -15,6 +15,8 @@
 //!   failure. No verdict.
 
 pub mod ctmc;
+pub mod data;
+pub mod importance;
 pub mod structure;
 
 use crate::model::{Dist, Model, Node};
@@ -134,6 +136,25 @@ fn all_exponential(model: &Model) -> bool {
 
 /// Every analytic figure for `model`.
 pub fn analyze(model: &Model) -> Analysis {
+    let Some((eff, exact, note)) = data::effective_model(model) else {
+        return analyze_model(model);
+    };
+    let mut a = analyze_model(&eff);
+    if !exact && a.exact {
+        a.exact = false;
+        a.method = a.method.map(|_| Method::Approximation);
+        a.interval = None;
+        a.mttf_hours = None;
+        a.error_bound = None;
+        a.outage_rate = None;
+        a.steady_unavailability = None;
+        a.interval_unavailability = None;
+    }
+    a.note = format!("{}; {note}", a.note);
+    a
+}
+
+fn analyze_model(model: &Model) -> Analysis {
     let exponential = all_exponential(model);
     match Structure::new(model) {
         Ok(sf) => structure_analysis(model, &sf, exponential),

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use availsim::error::shown;
+use availsim::report::html::{index, Entry};
 use availsim::report::{summary_csv, write_atomic};
 use availsim::scale::scenario_hash;
 use availsim::{Error, Model, Report};
@@ -36,12 +37,25 @@ pub fn batch(args: &BatchArgs) -> Result<()> {
             }
         }
         let report = simulate(model, common)?;
-        write_outputs(&report, &dir, !common.no_plots)?;
+        write_outputs(&report, model, &dir, !common.no_plots)?;
         reports.push(report);
     }
     let refs: Vec<&Report> = reports.iter().collect();
     let summary = common.out.join(BATCH_SUMMARY);
     write_atomic(&summary, &summary_csv(&refs))?;
+    let entries: Vec<Entry<'_>> = models
+        .iter()
+        .zip(&reports)
+        .map(|(m, r)| Entry {
+            label: m.name.clone(),
+            link: format!("{}/report.html", m.name),
+            report: r,
+        })
+        .collect();
+    write_atomic(
+        &common.out.join(BATCH_INDEX),
+        index("availsim batch", "scenario", &entries).as_bytes(),
+    )?;
     if common.format == Format::Text && !common.quiet {
         out!("{}", table(&models, &reports))?;
         if skipped > 0 {
@@ -57,15 +71,17 @@ pub fn batch(args: &BatchArgs) -> Result<()> {
 /// folders.
 const BATCH_SUMMARY: &str = "batch-summary.csv";
 
+/// The index page `batch` writes beside the scenarios' folders.
+const BATCH_INDEX: &str = "index.html";
+
 /// Refuses, before anything runs, a scenario whose output folder would be
-/// the batch's own output file.
+/// one of the batch's own output files.
 fn no_batch_output_names(models: &[Model]) -> Result<()> {
-    match models
-        .iter()
-        .find(|m| m.name.eq_ignore_ascii_case(BATCH_SUMMARY))
-    {
+    match models.iter().find(|m| {
+        m.name.eq_ignore_ascii_case(BATCH_SUMMARY) || m.name.eq_ignore_ascii_case(BATCH_INDEX)
+    }) {
         Some(m) => Err(Error::Usage(format!(
-            "{} is named `{}`, the file batch writes its summary to: rename the scenario (its \"name\" field, or the file)",
+            "{} is named `{}`, a file batch writes its summary or index to: rename the scenario (its \"name\" field, or the file)",
             m.source, m.name
         ))
         .into()),

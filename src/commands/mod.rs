@@ -269,14 +269,16 @@ pub fn simulate(model: &Model, common: &Common) -> Result<Report> {
     Ok(report)
 }
 
-/// Writes a run's outputs into `dir`: summary.csv, the plots, and last
-/// report.json (so an existing report.json means a complete run).
-pub fn write_outputs(report: &Report, dir: &Path, plots: bool) -> Result<PathBuf> {
+/// Writes a run's outputs into `dir`: summary.csv, the plots, report.html
+/// and last report.json (so an existing report.json means a complete run).
+pub fn write_outputs(report: &Report, model: &Model, dir: &Path, plots: bool) -> Result<PathBuf> {
     remove_stale_temporaries(dir);
     write_atomic(&dir.join("summary.csv"), &summary_csv(&[report]))?;
     if plots {
         draw_all(report, dir)?;
     }
+    let page = availsim::report::html::page(report, &availsim::report::html::Context::of(model));
+    write_atomic(&dir.join("report.html"), page.as_bytes())?;
     let path = dir.join("report.json");
     write_atomic(&path, report.to_json().as_bytes())?;
     Ok(path)
@@ -342,7 +344,7 @@ pub fn table_row(label: &str, width: usize, r: &Report) -> String {
 pub fn check_verdicts(reports: &[Report]) -> Result<()> {
     let failed: Vec<&str> = reports
         .iter()
-        .filter(|r| r.analytic.failed())
+        .filter(|r| r.analytic.failed() || r.data_check_failed())
         .map(|r| r.scenario.as_str())
         .collect();
     if failed.is_empty() {

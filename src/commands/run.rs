@@ -41,7 +41,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let mut reports = Vec::new();
     for model in &models {
         let report = simulate(model, common)?;
-        let path = write_outputs(&report, &common.out.join(&model.name), !common.no_plots)?;
+        let path = write_outputs(
+            &report,
+            model,
+            &common.out.join(&model.name),
+            !common.no_plots,
+        )?;
         print_report(&report, &model.source, &path, common)?;
         reports.push(report);
     }
@@ -114,6 +119,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     for path in &args.parts {
         parts.push((path.clone(), read_part(path)?));
     }
+    let scenario_text = parts.first().map(|(_, p)| p.scenario_text.clone());
     let (model, report) = merge_parts(parts)?;
     write_atomic(
         &dir.join("summary.csv"),
@@ -122,6 +128,12 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     if !args.no_plots {
         draw_all(&report, &dir)?;
     }
+    let mut context = availsim::report::html::Context::of(&model);
+    context.scenario_text = scenario_text;
+    write_atomic(
+        &dir.join("report.html"),
+        availsim::report::html::page(&report, &context).as_bytes(),
+    )?;
     write_atomic(&args.output, report.to_json().as_bytes())?;
     if !args.quiet {
         out!(

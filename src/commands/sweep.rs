@@ -7,7 +7,7 @@ use anyhow::Result;
 use serde_json::Value;
 
 use availsim::report::plot::draw_sweep;
-use availsim::report::{text::human_hours, write_atomic};
+use availsim::report::{html, text::human_hours, write_atomic};
 use availsim::scenario::{load_file, load_str, Overrides};
 use availsim::sweep::{
     first_meeting, label, numeric, overridden_by_option, parse_set, set_path, sweep_csv, Point,
@@ -66,6 +66,10 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     for (v, model) in &models {
         let report = simulate(model, common)?;
         let point_dir = dir.join(label(v).replace(['/', '\\'], "_"));
+        write_atomic(
+            &point_dir.join("report.html"),
+            html::page(&report, &html::Context::of(model)).as_bytes(),
+        )?;
         write_atomic(&point_dir.join("report.json"), report.to_json().as_bytes())?;
         points.push(Point {
             label: label(v),
@@ -87,6 +91,18 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         targets.push((t, format!("target {t}")));
     }
     write_atomic(&dir.join("sweep.csv"), &sweep_csv(&points, &path))?;
+    let entries: Vec<html::Entry<'_>> = points
+        .iter()
+        .map(|p| html::Entry {
+            label: p.label.clone(),
+            link: format!("{}/report.html", p.label.replace(['/', '\\'], "_")),
+            report: &p.report,
+        })
+        .collect();
+    write_atomic(
+        &dir.join("index.html"),
+        html::index(&format!("sweep of {path} — {}", base.name), &path, &entries).as_bytes(),
+    )?;
     if !common.no_plots {
         let ts: Vec<f64> = targets.iter().map(|t| t.0).collect();
         draw_sweep(&points, &path, &ts, &dir)?;
@@ -144,6 +160,11 @@ fn table(
         o.push_str(&table_row(&p.label, width, &p.report));
     }
     o.push('\n');
+    let reports: Vec<(&str, &availsim::report::Report)> = points
+        .iter()
+        .map(|p| (p.label.as_str(), &p.report))
+        .collect();
+    o.push_str(&availsim::report::data::sweep_table(&reports, width));
     for (t, what) in targets {
         let line = match first_meeting(points, *t) {
             Some(i) => format!(

@@ -2,10 +2,12 @@
 //! work from. Every value here has been checked; nothing downstream
 //! re-validates input.
 
+pub mod data;
 pub mod dist;
 
 use std::fmt::Write as _;
 
+pub use data::{BackupDef, DataDef};
 pub use dist::Dist;
 
 /// A validated scenario.
@@ -31,6 +33,9 @@ pub struct Model {
     pub common_causes: Vec<CommonCause>,
     /// Availability objectives.
     pub objectives: Vec<ObjectiveDef>,
+    /// Recovery-point objectives (SPEC §8): hours of data a loss incident
+    /// may lose, in file order.
+    pub rpo_objectives: Vec<f64>,
 }
 
 /// A repair crew: at most `size` repairs at once, the rest wait in FIFO order.
@@ -53,6 +58,8 @@ pub struct CommonCause {
     pub failure: Dist,
     /// Outage duration.
     pub repair: Dist,
+    /// Whether an outage destroys the data of the instances it affects.
+    pub destroys_data: bool,
 }
 
 /// An availability target over windows of simulated time.
@@ -194,6 +201,8 @@ pub struct Instance {
     pub repair: Dist,
     /// Index of its repair crew in [`Model::crews`]; `None`: dedicated repair.
     pub crew: Option<usize>,
+    /// The data it holds, backups and restore; `None`: it holds no data.
+    pub data: Option<Box<DataDef>>,
 }
 
 impl Instance {
@@ -264,6 +273,9 @@ pub struct Standby {
     /// Delay after a failed switchover until an up unit is made active;
     /// `None`: never (only a repair ends the stuck state).
     pub manual_recovery: Option<Dist>,
+    /// Asynchronous replication: the data each failover loses (the lag);
+    /// `None`: synchronous, a failover loses nothing.
+    pub replication_lag: Option<Dist>,
 }
 
 /// A balancer node (SPEC §2 "balancer").

@@ -1,5 +1,7 @@
 //! The report of a run (SPEC §5) and its writers.
 
+pub mod data;
+pub mod html;
 pub mod plot;
 pub mod text;
 
@@ -8,6 +10,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analytic::importance::{self, Importance};
 use crate::analytic::{verdict, Analysis};
 use crate::error::Error;
 use crate::model::{Model, ObjectiveDef};
@@ -16,6 +19,7 @@ use crate::rare::RareEvent;
 use crate::scenario::HOURS_PER_YEAR;
 use crate::sim::{ObjectiveTally, Outcome, NINES_BINS_PER_UNIT};
 use crate::stats::quantile;
+pub use data::{DataAnalytic, DataLoss};
 
 /// Everything a run reports; serialized as `report.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,6 +53,9 @@ pub struct Report {
     pub transient: Option<Transient>,
     /// The analytic cross-check.
     pub analytic: Analytic,
+    /// Data lost by the system (SPEC §8); null when nothing holds data.
+    #[serde(default)]
+    pub data_loss: Option<DataLoss>,
     /// The running estimate against replications.
     pub convergence: Convergence,
 }
@@ -140,6 +147,58 @@ pub struct Downtime {
     pub p95: Option<f64>,
     /// Replications by down time per year, for the downtime plot.
     pub histogram: Option<Histogram>,
+    /// The distribution of down time in single whole simulated years
+    /// (SPEC §5 additions): null when the window holds no whole year or for
+    /// rare-event runs.
+    #[serde(default)]
+    pub per_calendar_year: Option<CalendarYears>,
+}
+
+/// System down hours in single whole simulated years, over every whole year
+/// (counted from the warmup) of every replication: what a typical year and
+/// a bad year look like, unlike the percentiles of per-replication averages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalendarYears {
+    /// Whole years observed.
+    pub years: u64,
+    /// Fraction of years without system down time.
+    pub without_downtime: f64,
+    /// Median year (a typical year).
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile (one year in a hundred is worse: a bad year).
+    pub p99: f64,
+    /// The worst year seen.
+    pub max: f64,
+}
+
+impl CalendarYears {
+    /// The distribution from `zeros` years without down time and the down
+    /// hours of the others (sorted in place); None without any year.
+    pub fn new(zeros: u64, down: &mut [f64]) -> Option<CalendarYears> {
+        down.sort_unstable_by(f64::total_cmp);
+        let n = zeros + down.len() as u64;
+        if n == 0 {
+            return None;
+        }
+        // Type-7 quantile over the zeros followed by the sorted others.
+        let at = |i: u64| i.checked_sub(zeros).map_or(0.0, |k| down[k as usize]);
+        let q = |p: f64| {
+            let h = (n - 1) as f64 * p;
+            let lo = h.floor() as u64;
+            let hi = (lo + 1).min(n - 1);
+            at(lo) + (h - lo as f64) * (at(hi) - at(lo))
+        };
+        Some(CalendarYears {
+            years: n,
+            without_downtime: zeros as f64 / n as f64,
+            p50: q(0.5),
+            p90: q(0.9),
+            p99: q(0.99),
+            max: at(n - 1),
+        })
+    }
 }
 
 /// Counts of values in equal bins; values beyond the last edge are counted
@@ -198,19 +257,31 @@ pub struct Requests {
     pub ci95: [f64; 2],
 }
 
-/// One availability objective.
+/// One objective: availability per window, or (with `rpo_hours`) a
+/// recovery point per data-loss incident (SPEC §8).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Objective {
-    /// Target availability per window.
-    pub availability: f64,
-    /// Window length.
-    pub window_hours: f64,
-    /// Fraction of whole windows that met the target.
+    /// Target availability per window (availability objectives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability: Option<f64>,
+    /// Window length (availability objectives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_hours: Option<f64>,
+    /// The most hours of data one incident may lose (RPO objectives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_hours: Option<f64>,
+    /// Fraction of whole windows that met the target; for an RPO, of
+    /// data-loss incidents that lost no more than it (1 without incidents).
     pub met_fraction: f64,
     /// Whole windows observed (over all replications).
-    pub windows: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows: Option<u64>,
+    /// Data-loss incidents observed (RPO objectives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incidents: Option<u64>,
     /// The distribution of window availability.
-    pub window_availability: WindowAvailability,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_availability: Option<WindowAvailability>,
 }
 
 /// The distribution of availability over whole windows. Percentiles come
@@ -240,6 +311,14 @@ pub struct ComponentStat {
     pub availability: f64,
     /// Fraction of system down time during which it was down.
     pub downtime_share: f64,
+    /// Birnbaum, Fussell–Vesely, RAW and RRW on unavailability: exact
+    /// (steady state) where the structure function applies, estimated from
+    /// the simulation otherwise.
+    #[serde(default)]
+    pub importance: Option<Importance>,
+    /// Data this instance lost (data-holding instances only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_loss: Option<DataLoss>,
 }
 
 /// Point availability A(t) on the grid.
@@ -337,6 +416,7 @@ impl Report {
         let convergence = convergence(&tally.down_values);
         let mut sorted = std::mem::take(&mut tally.down_values);
         sorted.sort_unstable_by(f64::total_cmp);
+        let mut year_hours = std::mem::take(&mut tally.year_down_hours);
         let sim = &model.simulation;
         let t = &tally;
         let reps = t.replications();
@@ -381,6 +461,7 @@ impl Report {
                 p99: Some(per_year(quantile(&sorted, 0.99))),
                 p95: Some(per_year(quantile(&sorted, 0.95))),
                 histogram: Some(histogram(&sorted, per_year)),
+                per_calendar_year: CalendarYears::new(t.years_without_downtime, &mut year_hours),
             },
             outages: Outages {
                 per_year: Some(t.outages as f64 / (reps as f64 * years)),
@@ -405,9 +486,16 @@ impl Report {
                     .iter()
                     .zip(&t.objectives)
                     .map(|(o, ot)| objective(o, ot))
+                    .chain(data::rpo_objectives(model, &t.data))
                     .collect(),
             ),
-            components: Some(components(model, t, reps)),
+            data_loss: data::system(model, &t.data, reps, analysis),
+            components: Some(data::add_to_components(
+                components(model, t, reps),
+                model,
+                &t.data,
+                reps,
+            )),
             transient: Some(Transient {
                 time_hours: sim.grid(),
                 availability: t
@@ -482,6 +570,7 @@ impl Report {
                 p99: None,
                 p95: None,
                 histogram: None,
+                per_calendar_year: None,
             },
             outages: Outages {
                 per_year: outages.per_year,
@@ -492,6 +581,7 @@ impl Report {
             objectives: None,
             components: None,
             transient: None,
+            data_loss: None,
             analytic: Analytic::new(&steady, 1.0 - e.mean, std_error, units),
             convergence: rounds_convergence(&stopper.history),
         }
@@ -521,9 +611,11 @@ fn rounds_convergence(history: &[RoundPoint]) -> Convergence {
     }
 }
 
-/// Per instance (and common cause): availability and down-time share.
+/// Per instance (and common cause): availability, down-time share and
+/// importance.
 fn components(model: &Model, t: &crate::sim::Tally, reps: u64) -> Vec<ComponentStat> {
     let window = model.simulation.window();
+    let total = reps as f64 * window;
     let share = |h: f64| {
         if t.system_down_hours > 0.0 {
             h / t.system_down_hours
@@ -531,6 +623,7 @@ fn components(model: &Model, t: &crate::sim::Tally, reps: u64) -> Vec<ComponentS
             0.0
         }
     };
+    let exact = importance::exact(model);
     model
         .instances
         .iter()
@@ -539,8 +632,18 @@ fn components(model: &Model, t: &crate::sim::Tally, reps: u64) -> Vec<ComponentS
         .enumerate()
         .map(|(i, name)| ComponentStat {
             name: name.clone(),
-            availability: 1.0 - t.instance_down_hours[i] / (reps as f64 * window),
+            availability: 1.0 - t.instance_down_hours[i] / total,
             downtime_share: share(t.instance_share_hours[i]),
+            data_loss: None,
+            importance: Some(match &exact {
+                Some(all) => all[i].clone(),
+                None => importance::estimated(
+                    total,
+                    t.system_down_hours,
+                    t.instance_down_hours[i],
+                    t.instance_share_hours[i],
+                ),
+            }),
         })
         .collect()
 }
@@ -626,17 +729,19 @@ fn objective(o: &ObjectiveDef, t: &ObjectiveTally) -> Objective {
         1.0
     };
     Objective {
-        availability: o.availability,
-        window_hours: o.window,
+        availability: Some(o.availability),
+        window_hours: Some(o.window),
+        rpo_hours: None,
         met_fraction: t.met as f64 / windows,
-        windows: t.windows,
-        window_availability: WindowAvailability {
+        windows: Some(t.windows),
+        incidents: None,
+        window_availability: Some(WindowAvailability {
             mean: t.availability_sum / windows,
             p1: percentile(0.01),
             p5: percentile(0.05),
             p10: percentile(0.10),
             p50: percentile(0.5),
-        },
+        }),
     }
 }
 

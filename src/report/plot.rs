@@ -26,7 +26,47 @@ const RED_LINE: RGBColor = RGBColor(200, 40, 40);
 /// The plots every run draws.
 pub const PLOTS: [&str; 4] = ["availability", "downtime", "convergence", "components"];
 
+/// Plots drawn only when the report has their figures: `data_loss` (the
+/// data lost per incident, SPEC §8) when something holds data.
+pub const OPTIONAL_PLOTS: [&str; 1] = ["data_loss"];
+
 type Drawn = Result<(), String>;
+
+/// The plots `report` has data for, each drawn as an SVG document in
+/// memory (for the HTML page).
+pub fn svgs(report: &Report) -> Vec<(&'static str, Result<String, String>)> {
+    PLOTS
+        .into_iter()
+        .chain(OPTIONAL_PLOTS)
+        .filter(|name| has_data(name, report))
+        .map(|name| (name, svg_string(name, report)))
+        .collect()
+}
+
+fn svg_string(name: &str, report: &Report) -> Result<String, String> {
+    fonts()?;
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+        draw(name, &root, report)?;
+        root.present().map_err(err)?;
+    }
+    Ok(text)
+}
+
+/// What plot `name` shows, in one or two sentences (captions in the HTML
+/// page).
+pub fn caption(name: &str) -> &'static str {
+    match name {
+        "availability" => "Availability over time across replications, with its 95% band and the analytic value.",
+        "downtime" => "Down time per year across replications (each replication's average over the window), mean and p95 marked.",
+        "convergence" => "The running estimate and its 95% band as replications accumulate, against the analytic value.",
+        "components" => "Share of system down time per instance, largest first. Instances down together each count the whole outage, so shares add up to more than 100%: a share is coincidence, not cause.",
+        "data_loss" => "Hours of data lost per incident (destructions restored from backup, and failovers of asynchronously replicated standbys), mean and RPO objectives marked.",
+        "reliability" => "R(t): the probability of no system failure by t (Kaplan–Meier over replications), with the exact curve where one exists.",
+        _ => "",
+    }
+}
 
 fn fonts() -> Result<(), String> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
@@ -50,7 +90,11 @@ fn err<E: std::fmt::Debug>(e: E) -> String {
 /// drawn.
 pub fn draw_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let mut written = Vec::new();
-    for name in PLOTS.into_iter().filter(|name| has_data(name, report)) {
+    for name in PLOTS
+        .into_iter()
+        .chain(OPTIONAL_PLOTS)
+        .filter(|name| has_data(name, report))
+    {
         written.extend(write_plot(
             dir,
             name,
@@ -68,6 +112,7 @@ fn has_data(name: &str, r: &Report) -> bool {
         "availability" => r.transient.is_some(),
         "downtime" => r.downtime_hours_per_year.histogram.is_some(),
         "components" => r.components.is_some(),
+        "data_loss" => r.data_loss.as_ref().is_some_and(|d| d.histogram.is_some()),
         _ => true,
     }
 }
@@ -130,6 +175,7 @@ fn draw<DB: DrawingBackend>(name: &str, root: &DrawingArea<DB, Shift>, r: &Repor
         "availability" => availability(root, r),
         "downtime" => downtime(root, r),
         "convergence" => convergence(root, r),
+        "data_loss" => data_loss(root, r),
         _ => components(root, r),
     }
 }
@@ -426,6 +472,153 @@ fn downtime<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Dr
             });
     }
     legend(&mut chart)
+}
+
+/// The distribution of data lost per incident (SPEC §8), with the mean and
+/// every RPO objective marked. Counts are on a log scale when they span
+/// more than two decades (failovers that lose seconds beside restores that
+/// lose hours).
+fn data_loss<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
+    let Some(d) = &r.data_loss else {
+        return Ok(());
+    };
+    let (Some(h), Some(mean)) = (&d.histogram, d.mean_hours_per_incident) else {
+        return Ok(());
+    };
+    let rpos: Vec<f64> = r
+        .objectives
+        .iter()
+        .flatten()
+        .filter_map(|o| o.rpo_hours)
+        .collect();
+    let top_edge = h.edges.last().copied().unwrap_or(1.0);
+    let right = rpos.iter().fold(top_edge.max(mean), |a, &b| a.max(b));
+    let (div, unit) = duration_unit(right);
+    let x1 = (right / div * 1.05).max(1e-9);
+    let max = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let min = h
+        .counts
+        .iter()
+        .copied()
+        .filter(|&c| c > 0)
+        .min()
+        .unwrap_or(1) as f64;
+    let caption = format!(
+        "Data lost per incident, {} incidents — {}",
+        d.incidents, r.scenario
+    );
+    let overflow = if h.overflow > 0 {
+        format!(" ({} beyond the axis)", h.overflow)
+    } else {
+        String::new()
+    };
+    let bars: Vec<(f64, f64, f64)> = h
+        .counts
+        .iter()
+        .zip(h.edges.windows(2))
+        .filter(|(&c, _)| c > 0)
+        .map(|(&c, e)| (e[0] / div, e[1] / div, c as f64))
+        .collect();
+    let mut marks = vec![(
+        mean / div,
+        format!("mean {}", super::text::human_hours(mean)),
+        RED_LINE,
+    )];
+    let palette = [ORANGE, RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
+    for o in r.objectives.iter().flatten() {
+        if let Some(rpo) = o.rpo_hours {
+            let color = palette[(marks.len() - 1) % palette.len()];
+            marks.push((
+                rpo / div,
+                format!(
+                    "RPO {}: {:.1}% of incidents within",
+                    super::text::human_hours(rpo),
+                    100.0 * o.met_fraction
+                ),
+                color,
+            ));
+        }
+    }
+    let x_desc = format!("hours of data lost per incident ({unit}){overflow}");
+    if max / min > 100.0 {
+        let y1 = max * 2.0;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&caption, (FONT, 28))
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(110)
+            .build_cartesian_2d(0.0..x1, (0.5..y1).log_scale())
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc("incidents (log scale)")
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 20))
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(
+                bars.iter().map(|&(a, b, c)| {
+                    Rectangle::new([(a, 0.5), (b, c)], BLUE_LINE.mix(0.7).filled())
+                }),
+            )
+            .map_err(err)?
+            .label("incidents")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.7).filled())
+            });
+        for (x, label, color) in marks {
+            chart
+                .draw_series(LineSeries::new([(x, 0.5), (x, y1)], color.stroke_width(3)))
+                .map_err(err)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+                });
+        }
+        legend(&mut chart)
+    } else {
+        let y1 = max * 1.1;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&caption, (FONT, 28))
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(110)
+            .build_cartesian_2d(0.0..x1, 0.0..y1)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc("incidents")
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 20))
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(
+                bars.iter().map(|&(a, b, c)| {
+                    Rectangle::new([(a, 0.0), (b, c)], BLUE_LINE.mix(0.7).filled())
+                }),
+            )
+            .map_err(err)?
+            .label("incidents")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.7).filled())
+            });
+        for (x, label, color) in marks {
+            chart
+                .draw_series(LineSeries::new([(x, 0.0), (x, y1)], color.stroke_width(3)))
+                .map_err(err)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+                });
+        }
+        legend(&mut chart)
+    }
 }
 
 fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {

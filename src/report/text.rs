@@ -87,7 +87,7 @@ pub fn summary(r: &Report, source: &str) -> String {
         human_hours(d.mean),
         match (d.p50, d.p90, d.p99) {
             (Some(p50), Some(p90), Some(p99)) => format!(
-                "95% CI [{}, {}]   p50 {}   p90 {}   p99 {}",
+                "95% CI [{}, {}]   replication averages: p50 {}   p90 {}   p99 {}",
                 human_hours(d.ci95[0]),
                 human_hours(d.ci95[1]),
                 human_hours(p50),
@@ -101,6 +101,20 @@ pub fn summary(r: &Report, source: &str) -> String {
             ),
         },
     );
+    if let Some(y) = &d.per_calendar_year {
+        row(
+            &mut o,
+            "down time in one year",
+            format!("typical {}", human_hours(y.p50)),
+            format!(
+                "bad year (p90) {}   one in a hundred (p99) {}   worst {} of {} years",
+                human_hours(y.p90),
+                human_hours(y.p99),
+                human_hours(y.max),
+                y.years
+            ),
+        );
+    }
     let mean_outage = r
         .outages
         .mean_duration_hours
@@ -138,23 +152,24 @@ pub fn summary(r: &Report, source: &str) -> String {
         );
     }
     for ob in r.objectives.iter().flatten() {
-        let w = &ob.window_availability;
+        let (Some(a), Some(window), Some(w)) =
+            (ob.availability, ob.window_hours, &ob.window_availability)
+        else {
+            continue;
+        };
         row(
             &mut o,
-            &format!(
-                "objective {} / {}",
-                ob.availability,
-                human_hours(ob.window_hours)
-            ),
+            &format!("objective {} / {}", a, human_hours(window)),
             format!("{:.1}% met", 100.0 * ob.met_fraction),
             format!(
                 "of {} windows   worst 1% below {}   worst 5% below {}",
-                ob.windows,
+                ob.windows.unwrap_or(0),
                 window_value(w.p1),
                 window_value(w.p5)
             ),
         );
     }
+    super::data::summary_rows(&mut o, r);
     analytic_rows(&mut o, r, dec);
     top_contributors(&mut o, r);
     let _ = writeln!(
@@ -262,7 +277,7 @@ fn window_value(a: f64) -> String {
     }
 }
 
-fn row(o: &mut String, label: &str, value: String, detail: String) {
+pub(super) fn row(o: &mut String, label: &str, value: String, detail: String) {
     let _ = writeln!(o, "  {label:<25} {value:<14} {detail}");
     if o.ends_with(" \n") {
         let trimmed = o.trim_end().len();
@@ -296,12 +311,33 @@ fn top_contributors(o: &mut String, r: &Report) {
     for c in by_share.iter().take(5) {
         let _ = writeln!(
             o,
-            "    {:<width$}  {:>6.1}%   availability {:.6}",
+            "    {:<width$}  {:>6.1}%   availability {:.6}{}",
             c.name,
             100.0 * c.downtime_share,
-            c.availability
+            c.availability,
+            c.importance.as_ref().map_or(String::new(), importance)
         );
     }
+    if by_share
+        .iter()
+        .take(5)
+        .any(|c| c.importance.as_ref().is_some_and(|i| !i.exact))
+    {
+        let _ = writeln!(
+            o,
+            "    (importance estimated from the simulation: conditional on the instance being down or up)"
+        );
+    }
+}
+
+/// Fussell–Vesely (the share of unavailability removed if the instance
+/// never failed) and RAW (how much worse with it always down).
+fn importance(i: &crate::analytic::importance::Importance) -> String {
+    let fv = i
+        .fussell_vesely
+        .map_or("—".to_string(), |f| format!("{:.1}%", 100.0 * f));
+    let raw = i.raw.map_or("—".to_string(), |r| significant(r, 3));
+    format!("   FV {fv:>6}   RAW {raw}")
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! on its own, so a file with several mistakes gets all of them reported at
 //! once, each with its JSON path and, where obvious, the fix.
 
+mod data;
 pub mod duration;
 mod entries;
 use entries::Entries;
@@ -23,8 +24,7 @@ use crate::model::{
 };
 pub use duration::{parse_duration, Duration, HOURS_PER_YEAR};
 use raw::{
-    DistKind, RawCommonCause, RawComponent, RawCrew, RawDist, RawFile, RawObjective, RawPrecision,
-    RawSimulation,
+    DistKind, RawCommonCause, RawComponent, RawCrew, RawDist, RawFile, RawPrecision, RawSimulation,
 };
 
 /// Values given on the command line; they override the `simulation` block.
@@ -261,9 +261,9 @@ impl Loader {
             .common_cause
             .map(|v| self.common_causes(v))
             .unwrap_or_default();
-        let objectives = match (raw.objectives, &simulation) {
+        let (objectives, rpo_objectives) = match (raw.objectives, &simulation) {
             (Some(v), Some(sim)) => self.objectives(v, sim),
-            _ => Vec::new(),
+            _ => (Vec::new(), Vec::new()),
         };
         let system = match raw.system {
             Some(v) => system::parse(self, &v),
@@ -294,6 +294,7 @@ impl Loader {
             crews: std::mem::take(&mut self.crews),
             common_causes,
             objectives,
+            rpo_objectives,
         };
         self.size(&model, overrides.shards);
         Some(model)
@@ -448,8 +449,16 @@ impl Loader {
         }
         self.broken.insert(name.clone());
         self.names.push(name.clone());
+        let mut value = value;
+        self.misplaced_data_keys(&mut value, &path);
         let Some(raw) = section::<RawComponent>(value, &path, &mut self.issues) else {
             return;
+        };
+        let data = match raw.data {
+            None => Some(None),
+            Some(d) => self
+                .data(d, &format!("{path}.data"))
+                .map(|d| Some(Box::new(d))),
         };
         let count = raw.count.unwrap_or(1);
         let total = self.instances.len() as u64 + count;
@@ -466,7 +475,7 @@ impl Loader {
             .and_then(|c| self.crew_ref(c, &format!("{path}.crew")));
         let failure = self.dist_pair(&path, ("mtbf", raw.mtbf), ("failure", raw.failure));
         let repair = self.dist_pair(&path, ("mttr", raw.mttr), ("repair", raw.repair));
-        let (Some(failure), Some(repair)) = (failure, repair) else {
+        let (Some(failure), Some(repair), Some(data)) = (failure, repair, data) else {
             return;
         };
         let index = self.components.len();
@@ -484,6 +493,7 @@ impl Loader {
                 failure: failure.clone(),
                 repair: repair.clone(),
                 crew,
+                data: data.clone(),
             });
         }
         self.components.push(Component {
@@ -630,12 +640,24 @@ impl Loader {
             let affects = self.affects(&raw.affects, &format!("{path}.affects"));
             let failure = self.dist_pair(&path, ("mtbf", raw.mtbf), ("failure", raw.failure));
             let repair = self.dist_pair(&path, ("mttr", raw.mttr), ("repair", raw.repair));
+            let destroys_data = raw.destroys_data.unwrap_or(false);
             if let (Some(affects), Some(failure), Some(repair)) = (affects, failure, repair) {
+                if destroys_data && !affects.iter().any(|&i| self.instances[i].data.is_some()) {
+                    self.push(
+                        Issue::new(
+                            format!("{path}.destroys_data"),
+                            format!("`{}` destroys data, but none of the instances it affects holds data", raw.name),
+                        )
+                        .hint("add a `data` block (with `restore`) to the affected components, or remove destroys_data"),
+                    );
+                    continue;
+                }
                 out.push(CommonCause {
                     name: raw.name,
                     affects,
                     failure,
                     repair,
+                    destroys_data,
                 });
             }
         }
@@ -672,14 +694,23 @@ impl Loader {
         ok.then_some(out)
     }
 
-    fn objectives(&mut self, value: Value, sim: &Simulation) -> Vec<ObjectiveDef> {
-        let Some(raw) = section::<Vec<RawObjective>>(value, "objectives", &mut self.issues) else {
-            return Vec::new();
+    fn objectives(&mut self, value: Value, sim: &Simulation) -> (Vec<ObjectiveDef>, Vec<f64>) {
+        let Some(items) = section::<Vec<Value>>(value, "objectives", &mut self.issues) else {
+            return (Vec::new(), Vec::new());
         };
         let mut out = Vec::new();
+        let mut rpo = Vec::new();
         let mut windows = 0.0;
-        for (j, o) in raw.into_iter().enumerate() {
+        for (j, item) in items.into_iter().enumerate() {
             let path = format!("objectives[{j}]");
+            let o = match self.any_objective(item, &path) {
+                None => continue,
+                Some(data::AnyObjective::Rpo(r)) => {
+                    rpo.extend(self.rpo(r, &path));
+                    continue;
+                }
+                Some(data::AnyObjective::Availability(o)) => o,
+            };
             if !(0.0..=1.0).contains(&o.availability) {
                 self.push(
                     Issue::new(
@@ -732,7 +763,7 @@ impl Loader {
                 window: w,
             });
         }
-        out
+        (out, rpo)
     }
 
     /// A delay written as a duration or a distribution; zero durations are

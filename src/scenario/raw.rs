@@ -77,6 +77,48 @@ pub struct RawComponent {
     pub repair: Option<RawDist>,
     /// Repair crew; without it every repair starts at once.
     pub crew: Option<String>,
+    /// The data the instances hold: what destroys it, backups, restore
+    /// (SPEC §8).
+    pub data: Option<RawData>,
+}
+
+/// The `data` block of a component (SPEC §8).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawData {
+    /// Fraction of the instance's own failures that destroy its data (default 0).
+    pub loss_on_failure: Option<f64>,
+    /// A separate process that destroys the data: `{"mtbf": DURATION}` or
+    /// `{"failure": DIST}`.
+    pub loss: Option<RawLoss>,
+    /// Periodic backups or checkpoints.
+    pub backup: Option<RawBackup>,
+    /// Time to restore the data: a duration or a distribution (required).
+    pub restore: Option<Value>,
+}
+
+/// A data-loss process: exponential with `mtbf`, or any distribution.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoss {
+    /// Mean time between losses (exponential).
+    pub mtbf: Option<Duration>,
+    /// Time-between-losses distribution, instead of `mtbf`.
+    pub failure: Option<RawDist>,
+}
+
+/// Periodic backups.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBackup {
+    /// Time between the starts of two backups.
+    pub interval: Duration,
+    /// Time a backup takes (default 0); usable from its end.
+    pub duration: Option<Duration>,
+    /// Probability that a backup is usable (default 1).
+    pub success: Option<f64>,
+    /// Start of the first backup (default 0).
+    pub offset: Option<Duration>,
 }
 
 /// Kinds of distribution.
@@ -171,6 +213,16 @@ pub struct RawCommonCause {
     pub failure: Option<RawDist>,
     /// Outage-duration distribution, instead of `mttr`.
     pub repair: Option<RawDist>,
+    /// Whether an outage destroys the data of the affected instances (default false).
+    pub destroys_data: Option<bool>,
+}
+
+/// A recovery-point objective (SPEC §8).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRpoObjective {
+    /// The most data a loss incident may lose, e.g. "1h".
+    pub rpo: Duration,
 }
 
 /// One entry of `objectives`.
@@ -215,6 +267,9 @@ pub struct RawStandby {
     pub switch_success: Option<f64>,
     /// Delay after a failed switchover until an up unit is made active (default: never).
     pub manual_recovery: Option<Value>,
+    /// "sync" (default: a failover loses nothing) or
+    /// `{"async": {"lag": DURATION_OR_DIST}}` (each failover loses the lag).
+    pub replication: Option<Value>,
 }
 
 /// Heartbeat detection.
@@ -258,6 +313,8 @@ pub struct RawHealthCheck {
 #[derive(JsonSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
+// Never built: it only describes nodes to the schema generator.
+#[allow(clippy::large_enum_variant)]
 pub enum SchemaNode {
     /// A component instance, or a group spliced into a list.
     Name(String),
@@ -320,7 +377,18 @@ pub struct SchemaScenario {
     /// The system structure: one node.
     pub system: SchemaNode,
     /// Availability targets per window.
-    pub objectives: Option<Vec<RawObjective>>,
+    pub objectives: Option<Vec<SchemaObjective>>,
+}
+
+/// An objective, for the schema only.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum SchemaObjective {
+    /// Availability per window.
+    Availability(RawObjective),
+    /// Recovery point per data-loss incident.
+    Rpo(RawRpoObjective),
 }
 
 /// A string-keyed map, for the schema.

@@ -393,8 +393,17 @@ fn standby(l: &mut Loader, body: &Value, path: &str) -> Option<Node> {
         Some(v) => l.delay(v, &format!("{path}.manual_recovery")).map(Some),
         None => Some(None),
     };
-    let (units, detection, failover, manual_recovery) =
-        (units?, detection?, failover?, manual_recovery?);
+    let replication_lag = match raw.replication {
+        Some(v) => l.replication(v, &format!("{path}.replication")),
+        None => Some(None),
+    };
+    let (units, detection, failover, manual_recovery, replication_lag) = (
+        units?,
+        detection?,
+        failover?,
+        manual_recovery?,
+        replication_lag?,
+    );
     if !ok {
         return None;
     }
@@ -408,6 +417,7 @@ fn standby(l: &mut Loader, body: &Value, path: &str) -> Option<Node> {
         failover,
         switch_success,
         manual_recovery,
+        replication_lag,
     })))
 }
 

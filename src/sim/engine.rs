@@ -14,11 +14,13 @@ use std::collections::VecDeque;
 
 use rand::Rng;
 
+use super::data::DataState;
 use super::independent::Trajectories;
 use super::program::{Link, Program, MEMBER, NONE, ROOT, UNIT};
 use super::queue::EventQueue;
 use super::standby::StandbyState;
 use super::tally::Tally;
+use crate::scenario::HOURS_PER_YEAR;
 
 /// The mutable state of one replication, reused across replications so that
 /// a replication allocates nothing once warm.
@@ -29,7 +31,7 @@ pub struct Replication {
     /// Per instance: its own failure/repair process is up.
     pub(super) own_up: Vec<bool>,
     /// Per instance: common-cause outages holding it down.
-    hold: Vec<u32>,
+    pub(super) hold: Vec<u32>,
     /// Per instance: ageing speed (1, or the dormant factor while idle).
     pub(super) speed: Vec<f64>,
     /// Per instance: when its pending failure happens (while own up).
@@ -68,7 +70,11 @@ pub struct Replication {
     pub(super) trajectories: Trajectories,
     /// Per objective: system down hours in each whole window.
     window_down: Vec<Vec<f64>>,
-    start_times: Vec<f64>,
+    /// System down hours in each whole simulated year from the warmup.
+    year_down: Vec<f64>,
+    pub(super) start_times: Vec<f64>,
+    /// Data protection (`data.rs`).
+    pub(super) data: DataState,
     pub(super) system_up: bool,
     pub(super) system_down_since: f64,
     pub(super) system_down: f64,
@@ -144,10 +150,12 @@ impl Replication {
         self.ratio_hours = 0.0;
         self.window_down.resize(p.objectives.len(), Vec::new());
         for (o, w) in p.objectives.iter().zip(&mut self.window_down) {
-            let whole = ((p.horizon - p.warmup) / o.window * (1.0 + 1e-12)).floor() as usize;
+            let whole = whole_windows(p, o.window);
             w.clear();
             w.resize(whole, 0.0);
         }
+        self.year_down.clear();
+        self.year_down.resize(whole_windows(p, HOURS_PER_YEAR), 0.0);
         self.system_up = true;
         self.system_down_since = 0.0;
         self.system_down = 0.0;
@@ -180,6 +188,7 @@ impl Replication {
         for g in 0..p.groups.len() {
             self.start_times[p.group_base() + g] = self.group_next(p, g, 0.0, rng);
         }
+        self.reset_data(p, rng);
         self.queue.rebuild(&self.start_times, &p.never_scheduled);
         self.reset_balancers(p, rng);
         self.seq = p.slots() as u64;
@@ -231,6 +240,9 @@ impl Replication {
         }
         if self.own_up[i] {
             self.own_up[i] = false;
+            if p.data.any {
+                self.data_on_failure(p, i, t, rng);
+            }
             if p.crew[i] == NONE {
                 self.queue
                     .replace_top(t + p.repair[i].sample(rng), self.seq);
@@ -241,11 +253,21 @@ impl Replication {
                 self.instance_changed(p, i, false, t, rng, tally);
             }
         } else {
+            let restored = p.data.any && self.data_restore_ends(p, i, t);
+            if !restored && p.data.any {
+                if let Some(end) = self.data_restore_after_repair(p, i, t, rng) {
+                    self.queue.replace_top(end, self.seq);
+                    if p.crew[i] != NONE {
+                        self.crew_release(p, i, t, rng);
+                    }
+                    return;
+                }
+            }
             self.own_up[i] = true;
             let d = p.failure[i].sample(rng);
             let at = self.failure_time(i, t, d);
             self.queue.replace_top(at, self.seq);
-            if p.crew[i] != NONE {
+            if p.crew[i] != NONE && !restored {
                 self.crew_release(p, i, t, rng);
             }
             if self.hold[i] == 0 {
@@ -289,6 +311,10 @@ impl Replication {
         rng: &mut R,
         tally: &mut Tally,
     ) {
+        if slot >= p.data_base() {
+            self.loss_event(p, slot - p.data_base(), t, rng, tally);
+            return;
+        }
         if slot >= p.group_base() {
             self.group_event(p, slot - p.group_base(), t, rng, tally);
             return;
@@ -317,8 +343,10 @@ impl Replication {
         let row = p.instances() + c;
         let starts = !self.cc_active[c];
         self.cc_active[c] = starts;
+        let mut end = t;
         if starts {
-            self.queue.replace_top(t + def.repair.sample(rng), self.seq);
+            end = t + def.repair.sample(rng);
+            self.queue.replace_top(end, self.seq);
             self.row_down(row, t, p);
         } else {
             self.queue
@@ -338,6 +366,9 @@ impl Replication {
             if self.own_up[i] && self.hold[i] == u32::from(starts) {
                 self.instance_changed(p, i, !starts, t, rng, tally);
             }
+        }
+        if starts {
+            self.data_outage(p, c, t, end, rng);
         }
         self.settle_units(p, t, rng);
         self.deferring = false;
@@ -359,6 +390,9 @@ impl Replication {
     ) {
         if !up {
             self.row_down(i, t, p);
+        }
+        if p.data.holds(i) {
+            self.data_changed(p, i, up, t, rng);
         }
         let (start, end) = (p.feeds_start[i] as usize, p.feeds_start[i + 1] as usize);
         for e in start..end {
@@ -469,25 +503,13 @@ impl Replication {
         self.system_up = up;
     }
 
-    /// Adds the system outage [a, b] to the objective windows it overlaps.
+    /// Adds the system outage [a, b] to the objective windows and the
+    /// calendar years it overlaps.
     fn add_window_down(&mut self, p: &Program, a: f64, b: f64) {
         for (o, windows) in p.objectives.iter().zip(&mut self.window_down) {
-            let w = o.window;
-            let end = p.warmup + windows.len() as f64 * w;
-            let (a, b) = (a.max(p.warmup), b.min(end));
-            if b <= a {
-                continue;
-            }
-            let mut j = ((a - p.warmup) / w).floor() as usize;
-            while j < windows.len() {
-                let start = p.warmup + j as f64 * w;
-                windows[j] += (b.min(start + w) - a.max(start)).max(0.0);
-                if start + w >= b {
-                    break;
-                }
-                j += 1;
-            }
+            add_to_windows(windows, p.warmup, o.window, a, b);
         }
+        add_to_windows(&mut self.year_down, p.warmup, HOURS_PER_YEAR, a, b);
     }
 
     /// Integrates the request success ratio up to `t` and recomputes it:
@@ -555,6 +577,10 @@ impl Replication {
                 t.push(1.0 - down / o.window, o.availability);
             }
         }
+        for &down in &self.year_down {
+            tally.push_year(down);
+        }
+        self.flush_data(p, tally);
         tally.down.push(end / window);
         tally.down_values.push(end / window);
         tally.system_down_hours += end;
@@ -566,5 +592,30 @@ impl Replication {
             tally.first_failure_exposure += p.horizon;
         }
         tally.events += self.events;
+    }
+}
+
+/// Whole windows of length `w` in [warmup, horizon] (a window that ends at
+/// the horizon up to rounding counts).
+fn whole_windows(p: &Program, w: f64) -> usize {
+    ((p.horizon - p.warmup) / w * (1.0 + 1e-12)).floor() as usize
+}
+
+/// Adds the outage [a, b] to the consecutive windows of length `w` from
+/// `start` that it overlaps.
+fn add_to_windows(windows: &mut [f64], start: f64, w: f64, a: f64, b: f64) {
+    let end = start + windows.len() as f64 * w;
+    let (a, b) = (a.max(start), b.min(end));
+    if b <= a {
+        return;
+    }
+    let mut j = ((a - start) / w).floor() as usize;
+    while j < windows.len() {
+        let from = start + j as f64 * w;
+        windows[j] += (b.min(from + w) - a.max(from)).max(0.0);
+        if from + w >= b {
+            break;
+        }
+        j += 1;
     }
 }

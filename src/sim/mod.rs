@@ -1,6 +1,7 @@
 //! The simulation: event queue, one replication, the parallel runner.
 
 mod balancer;
+mod data;
 mod engine;
 mod group;
 mod independent;
@@ -20,4 +21,4 @@ pub use runner::{
     shard_blocks, simulate, simulate_blocks, simulate_chunks, thread_pool, Outcome, Progress,
     BLOCK, CHUNK,
 };
-pub use tally::{ObjectiveTally, Tally, NINES_BINS_PER_UNIT, NINES_MAX};
+pub use tally::{DataTally, ObjectiveTally, Tally, NINES_BINS_PER_UNIT, NINES_MAX};

@@ -10,6 +10,7 @@
 //! failover or manual recovery: never two at once), and one health-check
 //! timer per balancer member.
 
+use super::data::DataPlan;
 use crate::model::{Dist, Engine, HealthCheck, Model, Node, ObjectiveDef};
 
 /// Where a node's up/down output goes, packed in a `u32` so that the common
@@ -145,6 +146,8 @@ pub struct Program {
     pub(super) horizon: f64,
     pub(super) warmup: f64,
     pub(super) grid: Vec<f64>,
+    /// Data protection settings (`data.rs`).
+    pub(super) data: DataPlan,
 }
 
 impl Program {
@@ -190,6 +193,7 @@ impl Program {
             horizon: model.simulation.horizon,
             warmup: model.simulation.warmup,
             grid: model.simulation.grid(),
+            data: DataPlan::new(model),
         };
         let mut edges: Vec<(u32, Link)> = Vec::new();
         p.compile(&model.system, ROOT, &[], &mut edges);
@@ -207,7 +211,12 @@ impl Program {
             c.affects.iter().for_each(|&i| held[i as usize] = true);
         }
         p.plain = (0..n)
-            .map(|i| p.crew[i] == NONE && !held[i] && p.enclosures[i].is_empty())
+            .map(|i| {
+                p.crew[i] == NONE
+                    && !held[i]
+                    && p.enclosures[i].is_empty()
+                    && p.data.defs[i].is_none()
+            })
             .collect();
         p.group_of = vec![NONE; n];
         for c in &model.components {
@@ -384,9 +393,14 @@ impl Program {
         self.member_base() + self.members as usize
     }
 
+    /// First slot of the data-loss processes.
+    pub(super) fn data_base(&self) -> usize {
+        self.group_base() + self.groups.len()
+    }
+
     /// Total number of event slots.
     pub(super) fn slots(&self) -> usize {
-        self.group_base() + self.groups.len()
+        self.data_base() + self.data.loss_instances.len()
     }
 
     #[inline]

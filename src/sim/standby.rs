@@ -145,6 +145,7 @@ impl Replication {
                 st.phase = Phase::Normal;
                 self.schedule(p.standby_base() + s, f64::INFINITY);
                 self.set_active(p, s, u as u32, t);
+                self.data_switched(p, s, u as u32, t, rng);
             }
             (false, Phase::Normal) if is_active => self.active_failed(p, s, t, rng),
             _ => {}
@@ -170,6 +171,7 @@ impl Replication {
                 Some(u) => {
                     self.standby[s].phase = Phase::Normal;
                     self.set_active(p, s, u, t);
+                    self.data_switched(p, s, u, t, rng);
                 }
                 None => self.standby[s].phase = Phase::Waiting,
             },
@@ -235,6 +237,7 @@ impl Replication {
         }
         self.standby[s].phase = Phase::Normal;
         self.set_active(p, s, target, t);
+        self.data_switched(p, s, target, t, rng);
         if !self.standby[s].unit_up[target as usize] {
             self.active_failed(p, s, t, rng);
         }

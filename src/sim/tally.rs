@@ -34,6 +34,39 @@ pub struct Tally {
     pub objectives: Vec<ObjectiveTally>,
     /// Failures, repairs and other state changes processed.
     pub events: u64,
+    /// Whole simulated years (counted from the warmup) without system down
+    /// time, over all replications.
+    #[serde(default)]
+    pub years_without_downtime: u64,
+    /// System down hours of every whole simulated year that had some, in
+    /// replication order (zero years are only counted: for highly available
+    /// systems nearly every year is one).
+    #[serde(default)]
+    pub year_down_hours: Vec<f64>,
+    /// Data-loss incidents and restores (SPEC §8); empty without data.
+    #[serde(default)]
+    pub data: DataTally,
+}
+
+/// Data-loss incidents and restore time, summed over replications.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DataTally {
+    /// Hours of data lost by each incident in the window, in replication
+    /// order (quantiles and the RPO objectives read them).
+    pub losses: Vec<f64>,
+    /// The instance of each incident, or `u32::MAX` for a failover of an
+    /// asynchronously replicated standby.
+    pub sources: Vec<u32>,
+    /// Per instance: restore hours in the window, summed.
+    pub restore_hours: Vec<f64>,
+}
+
+impl DataTally {
+    fn merge(&mut self, other: &DataTally) {
+        self.losses.extend_from_slice(&other.losses);
+        self.sources.extend_from_slice(&other.sources);
+        add(&mut self.restore_hours, &other.restore_hours);
+    }
 }
 
 /// Bins of the window-availability histogram per unit of nines.
@@ -106,6 +139,20 @@ impl Tally {
         self.down.n
     }
 
+    /// Records the system down hours of one whole simulated year.
+    pub fn push_year(&mut self, down_hours: f64) {
+        if down_hours > 0.0 {
+            self.year_down_hours.push(down_hours);
+        } else {
+            self.years_without_downtime += 1;
+        }
+    }
+
+    /// Whole simulated years tallied.
+    pub fn years(&self) -> u64 {
+        self.years_without_downtime + self.year_down_hours.len() as u64
+    }
+
     /// Appends the replications of `other`, which must directly follow.
     pub fn merge(&mut self, other: &Tally) {
         self.down.merge(&other.down);
@@ -123,6 +170,9 @@ impl Tally {
             *a += b;
         }
         self.events += other.events;
+        self.years_without_downtime += other.years_without_downtime;
+        self.year_down_hours
+            .extend_from_slice(&other.year_down_hours);
         self.requests.merge(&other.requests);
         if self.objectives.len() < other.objectives.len() {
             self.objectives
@@ -131,6 +181,7 @@ impl Tally {
         for (a, b) in self.objectives.iter_mut().zip(&other.objectives) {
             a.merge(b);
         }
+        self.data.merge(&other.data);
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod analytic;
 mod constructs;
+mod data;
+mod design;
 mod determinism;
 mod exact;
 mod hardening;
