@@ -91,6 +91,12 @@ impl Net {
                 model.instances.len()
             ));
         }
+        if let Some(i) = model.instances.iter().find(|i| i.data.is_some()) {
+            return Err(format!(
+                "instance {} holds data (SPEC §8): restores and data loss change its repairs, which the method does not model; use --method plain",
+                i.name
+            ));
+        }
         let inst: Vec<Inst> = model
             .instances
             .iter()
