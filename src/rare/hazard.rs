@@ -8,7 +8,7 @@
 //! lives have no hazard and run unbiased.
 
 use statrs::function::erf::erfc;
-use statrs::function::gamma::gamma_ur;
+use statrs::function::gamma::{gamma_ur, ln_gamma};
 
 use crate::model::Dist;
 
@@ -62,6 +62,27 @@ pub fn hazard_rate(d: &Dist, x: f64) -> f64 {
         Dist::Weibull { shape, scale } => {
             let x = x.max(1e-12 * scale);
             shape / scale * (x / scale).powf(shape - 1.0)
+        }
+        Dist::LogNormal { mu, sigma } if x > 0.0 => {
+            let z = (x.ln() - mu) / sigma;
+            let tail = 0.5 * erfc(z / std::f64::consts::SQRT_2);
+            if tail > 0.0 {
+                (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt() / (sigma * x * tail)
+            } else {
+                // Mills ratio: the hazard tends to z/(σx).
+                z / (sigma * x)
+            }
+        }
+        Dist::Gamma { shape, scale, .. } if x > 0.0 => {
+            let y = x / scale;
+            let tail = gamma_ur(*shape, y);
+            let log_pdf = (shape - 1.0) * y.ln() - y - ln_gamma(*shape) - scale.ln();
+            if tail > 0.0 {
+                (log_pdf - tail.ln()).exp()
+            } else {
+                // Far in the tail the hazard tends to the rate 1/scale.
+                scale.recip()
+            }
         }
         _ => {
             let step = 1e-6 * x.max(1e-6 * d.mean());
@@ -149,6 +170,24 @@ mod tests {
                 assert!(
                     (back - y).abs() <= 1e-8 * y.max(1.0),
                     "{d}: H(H⁻¹({y})) = {back}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn closed_form_hazard_rates_match_the_derivative_of_h() {
+        for d in [
+            Dist::lognormal_mean_cv(4.0, 1.0).unwrap(),
+            Dist::gamma(2.0, 6.0).unwrap(),
+        ] {
+            for x in [0.5, 3.0, 12.0, 40.0] {
+                let step = 1e-5 * x;
+                let numeric = (cum_hazard(&d, x + step) - cum_hazard(&d, x - step)) / (2.0 * step);
+                let h = hazard_rate(&d, x);
+                assert!(
+                    (h / numeric - 1.0).abs() < 1e-5,
+                    "{d} at {x}: {h} vs {numeric}"
                 );
             }
         }

@@ -263,7 +263,7 @@ impl RareEvent {
     /// Outage frequency and mean duration from the rounds in `tally`.
     pub fn outages(&self, tally: &RareTally) -> OutageFigures {
         let n = tally.co.n as f64;
-        if tally.hits == 0 || tally.outages <= 0.0 || !(tally.co.mt > 0.0) {
+        if tally.hits == 0 || tally.outages <= 0.0 || tally.co.mt.is_nan() || tally.co.mt <= 0.0 {
             return OutageFigures::default();
         }
         OutageFigures {

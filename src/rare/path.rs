@@ -235,7 +235,8 @@ impl Quadrature {
         let mut hi = if tau.is_finite() {
             tau
         } else {
-            lo.max(1e-9) * 2.0
+            let rate: f64 = clocks.iter().map(|c| c.rate(lo)).sum();
+            (2.0 * lo).max(if rate > 0.0 { y / rate } else { 1.0 })
         };
         if !tau.is_finite() {
             while Self::g(clocks, hi) < y {
@@ -246,7 +247,9 @@ impl Quadrature {
                 }
             }
         }
-        for _ in 0..30 {
+        // The edges need not be exact (any partition integrates), only
+        // near their targets.
+        for _ in 0..14 {
             let mid = 0.5 * (lo + hi);
             if Self::g(clocks, mid) < y {
                 lo = mid;
@@ -294,7 +297,7 @@ impl Quadrature {
         };
         for p in 0..PANELS {
             let (a, b) = (q.edges[p], q.edges[p + 1]);
-            if !(b > a) {
+            if b.partial_cmp(&a) != Some(std::cmp::Ordering::Greater) {
                 continue;
             }
             let (mid, half) = (0.5 * (a + b), 0.5 * (b - a));
@@ -322,7 +325,7 @@ impl Quadrature {
             }
         }
         let total = f + c;
-        if !(total > 0.0) {
+        if total.is_nan() || total <= 0.0 {
             return None;
         }
         let reach = if tau.is_finite() {
@@ -595,7 +598,7 @@ impl Path {
         }
         let q = Quadrature::new(&clocks, tau)?;
         let (pf, pc, pfix) = (q.mass_f, q.mass_c, q.fixed);
-        if !(pf < FAILURE_BIAS) || !(pf > 0.0) {
+        if pf.is_nan() || pf >= FAILURE_BIAS || pf <= 0.0 {
             return None;
         }
         let theta = FAILURE_BIAS;
