@@ -113,6 +113,7 @@ pub fn piece_checksum(
         data,
         years_without_downtime,
         year_down_hours,
+        upkeep,
     } = tally;
     h.moments(down);
     h.f64s(down_values);
@@ -140,6 +141,11 @@ pub fn piece_checksum(
     h.word(*events);
     h.word(*years_without_downtime);
     h.f64s(year_down_hours);
+    if *upkeep != crate::sim::UpkeepTally::default() {
+        // Only runs with §9 constructs have these: other checksums stay as
+        // they were.
+        h.u64s(&upkeep.words());
+    }
     let crate::sim::DataTally {
         losses,
         sources,

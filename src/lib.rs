@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod analytic;
+pub mod bias;
 pub mod checksum;
 pub mod driver;
 pub mod error;

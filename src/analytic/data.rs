@@ -71,7 +71,7 @@ pub fn instance(model: &Model, i: usize) -> Option<InstanceFigures> {
     let data = inst.data.as_ref()?;
     let (r, s, p) = (
         inst.repair.mean(),
-        data.restore.mean(),
+        data.restore_mean(),
         data.loss_on_failure,
     );
     let (up, down, rate, exp_ok) = match &data.loss {

@@ -18,9 +18,10 @@ pub mod ctmc;
 pub mod data;
 pub mod importance;
 pub mod structure;
+pub mod upkeep;
 
 use crate::model::{Dist, Model, Node};
-use crate::stats::t_quantile;
+use crate::stats::UnavailabilityEstimate;
 pub use structure::Structure;
 
 /// Which method gave the figures.
@@ -64,6 +65,11 @@ pub struct Analysis {
     /// interval average relative to the steady state (first order in
     /// 1/window), which decides whether a steady-state verdict is fair.
     pub startup_bias: Option<f64>,
+    /// What a comparison with the steady state must allow for beyond
+    /// `startup_bias` (its Monte-Carlo uncertainty at 99.9% and a bound for
+    /// units too fast to simulate); not finite when the bias could not be
+    /// estimated.
+    pub startup_bias_allowance: Option<f64>,
     /// Absolute bound on the error of `steady_state` and `interval` (as
     /// availabilities, hence also of the unavailabilities): `Some(0.0)` for
     /// exact figures, `Some(b)` for a numerically bounded method (e.g. a
@@ -136,6 +142,9 @@ fn all_exponential(model: &Model) -> bool {
 
 /// Every analytic figure for `model`.
 pub fn analyze(model: &Model) -> Analysis {
+    if model.has_upkeep() {
+        return upkeep::analyze(model);
+    }
     let Some((eff, exact, note)) = data::effective_model(model) else {
         return analyze_model(model);
     };
@@ -172,6 +181,7 @@ fn analyze_model(model: &Model) -> Analysis {
                         chain.states()
                     ),
                     startup_bias: None,
+                    startup_bias_allowance: None,
                     error_bound: None,
                     states: None,
                     outage_rate: None,
@@ -203,61 +213,33 @@ fn structure_analysis(model: &Model, sf: &Structure, exponential: bool) -> Analy
     } else {
         "structure function of independent units: exact steady state (mean-up / (mean-up + mean-down)); the interval value needs exponential units"
     };
-    let startup_bias = (!exponential).then(|| startup_bias(model, sf, &p, &q));
+    let bias = (!exponential).then(|| crate::bias::startup_bias(model, sf));
+    let (startup_bias, startup_bias_allowance) = match &bias {
+        None => (None, None),
+        Some(Ok(b)) => (Some(b.bias), Some(b.allowance())),
+        Some(Err(_)) => (Some(f64::NAN), Some(f64::NAN)),
+    };
+    let mut note = note.to_string();
+    if let Some(Err(why)) = &bias {
+        note.push_str(&format!(
+            "; the start-up bias could not be estimated: {why}"
+        ));
+    }
     Analysis {
         method: Some(Method::StructureFunction),
         exact: true,
         steady_state: Some(steady_state),
         interval,
         mttf_hours,
-        note: note.into(),
+        note,
         startup_bias,
+        startup_bias_allowance,
         error_bound: None,
         states: None,
         outage_rate: None,
         steady_unavailability: None,
         interval_unavailability: None,
     }
-}
-
-/// First-order start-up bias of the window average when units start up:
-/// Σᵢ I_B(i)·cᵢ/(horizon − warmup), where by renewal-reward theory a unit
-/// with up time U, down time D and cycle C = U + D has
-/// ∫₀^∞ (A(t) − A∞) dt = cᵢ = E[U]·E[C²]/(2E[C]²) − E[U²]/(2E[C]),
-/// and I_B(i) is its Birnbaum importance. A warmup of ten mean cycles of
-/// every unit is taken to remove the bias.
-fn startup_bias(model: &Model, sf: &Structure, p: &[f64], q: &[f64]) -> f64 {
-    let sim = &model.simulation;
-    let c = |up: &Dist, down: &Dist| {
-        let (eu, ed) = (up.mean(), down.mean());
-        let ec = eu + ed;
-        let ec2 = up.second_moment() + 2.0 * eu * ed + down.second_moment();
-        eu * ec2 / (2.0 * ec * ec) - up.second_moment() / (2.0 * ec)
-    };
-    let cycles = model
-        .instances
-        .iter()
-        .map(|i| i.failure.mean() + i.repair.mean())
-        .chain(
-            model
-                .common_causes
-                .iter()
-                .map(|c| c.failure.mean() + c.repair.mean()),
-        );
-    if cycles.fold(0.0, f64::max) * 10.0 <= sim.warmup {
-        return 0.0;
-    }
-    let mut bias = 0.0;
-    for (i, inst) in model.instances.iter().enumerate() {
-        bias += importance(sf, p, q, i) * c(&inst.failure, &inst.repair);
-    }
-    for (k, cc) in model.common_causes.iter().enumerate() {
-        let (mut hi, mut lo) = (q.to_vec(), q.to_vec());
-        hi[k] = 0.0;
-        lo[k] = 1.0;
-        bias += (sf.evaluate(p, &hi) - sf.evaluate(p, &lo)) * c(&cc.failure, &cc.repair);
-    }
-    bias / sim.window()
 }
 
 /// Each instance's probability of being up and each common cause's
@@ -365,6 +347,7 @@ fn approximation(model: &Model, why: String) -> Analysis {
         interval: None,
         mttf_hours: None,
         startup_bias: None,
+        startup_bias_allowance: None,
                     error_bound: None,
                     states: None,
                     outage_rate: None,
@@ -462,13 +445,157 @@ fn first_repair(node: &Node, model: &Model) -> f64 {
     first.unwrap_or(0.0)
 }
 
-/// `pass` when `exact` lies in the simulation's 99.9% confidence interval.
-/// Returns (verdict, z); no verdict when the simulation saw no variation.
-pub fn verdict(exact: f64, mean: f64, std_error: f64, n: u64) -> (Option<bool>, Option<f64>) {
-    if std_error.is_nan() || std_error <= 0.0 {
+/// The outcome of comparing an unavailability estimate with the analytic
+/// figures (SPEC §4): a verdict, or the reason there is none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    /// `Some(true)` pass, `Some(false)` fail, `None` no verdict.
+    pub pass: Option<bool>,
+    /// (exact − simulated unavailability) / standard error: the same sign
+    /// as (simulated − exact availability) / standard error.
+    pub z: Option<f64>,
+    /// Which analytic figure the estimate was compared with: `interval` or
+    /// `steady_state`.
+    pub compared_with: Option<&'static str>,
+    /// The analytic unavailability compared with (also for approximations,
+    /// which get a relative difference and no verdict).
+    pub unavailability: Option<f64>,
+    /// Why there is no verdict.
+    pub no_verdict_reason: Option<String>,
+    /// The start-up bias in unavailability added to a steady-state figure
+    /// before the comparison (all units start new; see [`crate::bias`]).
+    pub startup_correction: Option<f64>,
+}
+
+/// What a user can do when an interval is not trusted.
+pub const PRECISION_HINT: &str =
+    "run longer, or set a precision target (--precision 10%), which runs until enough outages are seen or uses the rare-event method";
+
+/// The analytic unavailability an estimate is compared with, which figure it
+/// is, and its absolute error bound (0 for exact figures, `None` for
+/// approximations without a bound).
+pub fn compared_unavailability(a: &Analysis) -> Option<(f64, &'static str, Option<f64>)> {
+    let which = if a.interval.is_some() {
+        "interval"
+    } else {
+        "steady_state"
+    };
+    if a.exact {
+        let u = a.reference_unavailability()?;
+        return Some((u, which, Some(a.error_bound.unwrap_or(0.0))));
+    }
+    let (direct, availability) = if a.interval.is_some() {
+        (a.interval_unavailability, a.interval)
+    } else {
+        (a.steady_unavailability, a.steady_state)
+    };
+    let u = direct.or_else(|| availability.map(|v| (1.0 - v).clamp(0.0, 1.0)))?;
+    Some((u, which, a.error_bound))
+}
+
+/// The verdict rule shared by plain, precision and rare-event runs: `pass`
+/// when the analytic unavailability lies in the estimate's 99.9% interval
+/// (widened by the analytic error bound), `fail` otherwise; no verdict, with
+/// the reason, when the estimate is not trusted, a figure is not finite, the
+/// analytic figure is an approximation or its error bound reaches a tenth of
+/// the interval's half-width. Against a steady-state figure the simulated
+/// start-up bias is added to the analytic value and its uncertainty to the
+/// allowance; no verdict when that uncertainty reaches half the half-width.
+pub fn verdict(e: &UnavailabilityEstimate, a: &Analysis) -> Verdict {
+    let mut v = Verdict {
+        pass: None,
+        z: None,
+        compared_with: None,
+        unavailability: None,
+        no_verdict_reason: None,
+        startup_correction: None,
+    };
+    let Some((u, which, bound)) = compared_unavailability(a) else {
+        v.no_verdict_reason = Some(match a.method {
+            None => "no analytic method applies to this scenario".to_string(),
+            Some(_) => "the analytic method gives no figure to compare with".to_string(),
+        });
+        return v;
+    };
+    v.unavailability = Some(u);
+    let Some(bound) = bound else {
+        v.no_verdict_reason = Some(
+            "the analytic figure is an approximation without an error bound, so only the relative difference is stated"
+                .to_string(),
+        );
+        return v;
+    };
+    let figures = [
+        u, bound, e.mean, e.ci95[0], e.ci95[1], e.ci999[0], e.ci999[1],
+    ];
+    if figures.iter().any(|x| !x.is_finite()) {
+        let show = |x: f64| {
+            if x.is_finite() {
+                format!("{x:.3e}")
+            } else {
+                "not finite".to_string()
+            }
+        };
+        v.no_verdict_reason = Some(format!(
+            "a figure is not finite (analytic unavailability {}, error bound {}, simulated {}, 99.9% interval [{}, {}])",
+            show(u),
+            show(bound),
+            show(e.mean),
+            show(e.ci999[0]),
+            show(e.ci999[1]),
+        ));
+        return v;
+    }
+    if let Err(why) = &e.trusted {
+        v.no_verdict_reason = Some(format!("{why} ({PRECISION_HINT})"));
+        return v;
+    }
+    let half = (e.ci999[1] - e.ci999[0]) / 2.0;
+    if bound >= 0.1 * half {
+        v.no_verdict_reason = Some(format!(
+            "the analytic figure's error bound {bound:.2e} is not below a tenth of the simulation's 99.9% half-width {half:.2e}"
+        ));
+        return v;
+    }
+    let (mut reference, mut allowance) = (u, bound);
+    if let (Some(b), "steady_state") = (a.startup_bias, which) {
+        let extra = a.startup_bias_allowance.unwrap_or(0.0);
+        if !(b.is_finite() && extra.is_finite()) {
+            v.no_verdict_reason = Some(
+                "the start-up bias against the steady state could not be estimated (see the note; lengthen the warmup)"
+                    .to_string(),
+            );
+            return v;
+        }
+        if extra >= 0.5 * half {
+            v.no_verdict_reason = Some(format!(
+                "the start-up bias against the steady state ({:.2e} in unavailability, simulated from the units' distributions) is uncertain by ±{extra:.2e} (a Monte-Carlo simulation of the units from new within a fixed budget), not below half the simulation's 99.9% half-width {half:.2e}: no verdict rather than a guess",
+                -b
+            ));
+            return v;
+        }
+        // The simulation's expectation is the steady state plus the bias.
+        reference = (u - b).clamp(0.0, 1.0);
+        allowance += extra;
+        v.startup_correction = Some(-b);
+    }
+    let se = crate::estimate::std_error(e);
+    v.pass = Some(e.ci999[0] - allowance <= reference && reference <= e.ci999[1] + allowance);
+    v.z = (se > 0.0).then(|| (reference - e.mean) / se);
+    v.compared_with = Some(which);
+    v
+}
+
+/// `pass` when `exact` lies in the Student-t 99.9% confidence interval of a
+/// mean other than the unavailability (data-loss figures, whose
+/// per-replication values are not the rare-event case the unavailability
+/// verdict handles). Returns (verdict, z); no verdict when the simulation
+/// saw no variation.
+pub fn t_verdict(exact: f64, mean: f64, std_error: f64, n: u64) -> (Option<bool>, Option<f64>) {
+    if !std_error.is_finite() || std_error <= 0.0 || !exact.is_finite() || !mean.is_finite() {
         return (None, None);
     }
     let z = (mean - exact) / std_error;
-    let half = t_quantile(0.9995, n) * std_error;
+    let half = crate::stats::t_quantile(0.9995, n) * std_error;
     (Some((mean - exact).abs() <= half), Some(z))
 }

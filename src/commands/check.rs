@@ -99,6 +99,7 @@ fn describe(m: &Model) -> String {
             text::human_hours(ob.window)
         );
     }
+    o.push_str(&availsim::report::data::check_lines(m));
     let _ = writeln!(o, "\nsystem:");
     for line in m.topology().lines() {
         let _ = writeln!(o, "  {line}");

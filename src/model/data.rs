@@ -14,8 +14,9 @@ pub struct DataDef {
     /// Periodic backups; `None`: no backups (a destruction loses all data
     /// written since the end of the last restore, or since the start).
     pub backup: Option<BackupDef>,
-    /// Time to restore the data once the hardware is repaired.
-    pub restore: Dist,
+    /// Time to restore the data once the hardware is repaired; `None` only
+    /// when nothing can destroy the data (validation requires it otherwise).
+    pub restore: Option<Dist>,
 }
 
 /// Periodic backups (or checkpoints).
@@ -53,6 +54,11 @@ impl BackupDef {
 }
 
 impl DataDef {
+    /// Mean restore time (0 without a restore).
+    pub fn restore_mean(&self) -> f64 {
+        self.restore.as_ref().map_or(0.0, Dist::mean)
+    }
+
     /// The mean data lost per destruction when the schedule and the
     /// destructions are independent; `None` without backups (then the loss
     /// grows with the time since the start and has no steady mean).

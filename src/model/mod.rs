@@ -4,11 +4,13 @@
 
 pub mod data;
 pub mod dist;
+pub mod upkeep;
 
 use std::fmt::Write as _;
 
 pub use data::{BackupDef, DataDef};
 pub use dist::Dist;
+pub use upkeep::{Latent, LoadShare, Maintenance, SparePool, Upkeep};
 
 /// A validated scenario.
 #[derive(Clone, Debug)]
@@ -33,6 +35,10 @@ pub struct Model {
     pub common_causes: Vec<CommonCause>,
     /// Availability objectives.
     pub objectives: Vec<ObjectiveDef>,
+    /// Spare-part pools (SPEC §9), in file order.
+    pub spares: Vec<SparePool>,
+    /// Load-sharing nodes (SPEC §9).
+    pub load_sharing: Vec<LoadShare>,
     /// Recovery-point objectives (SPEC §8): hours of data a loss incident
     /// may lose, in file order.
     pub rpo_objectives: Vec<f64>,
@@ -201,6 +207,8 @@ pub struct Instance {
     pub repair: Dist,
     /// Index of its repair crew in [`Model::crews`]; `None`: dedicated repair.
     pub crew: Option<usize>,
+    /// Maintenance, latent failures and spares (SPEC §9).
+    pub upkeep: Upkeep,
     /// The data it holds, backups and restore; `None`: it holds no data.
     pub data: Option<Box<DataDef>>,
 }
@@ -337,6 +345,14 @@ impl Node {
 }
 
 impl Model {
+    /// Whether the scenario uses maintenance, latent failures, spares or
+    /// load sharing (SPEC §9).
+    pub fn has_upkeep(&self) -> bool {
+        !self.spares.is_empty()
+            || !self.load_sharing.is_empty()
+            || self.instances.iter().any(|i| i.upkeep.any())
+    }
+
     /// Expected failures and repairs, of instances and common causes, over
     /// the whole run: 2 × horizon / (mean up + mean down) per process and
     /// replication. Used to refuse runs that could not finish.

@@ -195,6 +195,9 @@ impl RareEvent {
     /// # Errors
     /// The reason, as a sentence for the user.
     pub fn new(model: &Model) -> Result<RareEvent, String> {
+        if let Some(why) = crate::model::upkeep::rare_event_refusal(model) {
+            return Err(why);
+        }
         Ok(RareEvent {
             net: Net::new(model)?,
             seed: model.simulation.seed,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::text::{human_hours, row};
 use super::{ComponentStat, Histogram, Objective, Report};
 use crate::analytic::data::{instance, InstanceFigures};
-use crate::analytic::{verdict, Analysis};
+use crate::analytic::{t_verdict, Analysis};
 use crate::model::Model;
 use crate::scenario::HOURS_PER_YEAR;
 use crate::sim::DataTally;
@@ -212,7 +212,7 @@ fn compare(
             .filter_map(|f| f.mean_loss.map(|m| f.interaction * 2.0 * m * f.rate))
             .sum::<f64>()
             / rate;
-        let (v, z) = verdict(m, got, se, mo.n.max(2));
+        let (v, z) = t_verdict(m, got, se, mo.n.max(2));
         z_mean = z;
         if losses.len() < 30 {
             notes.push(format!(
@@ -236,7 +236,7 @@ fn compare(
         let se = (sim.incidents as f64).max(1.0).sqrt() / years.max(f64::MIN_POSITIVE);
         let cycle = figures.iter().map(|f| f.up + f.down).fold(0.0, f64::max);
         let startup = cycle / model.simulation.window();
-        let (v, z) = verdict(r, sim.incidents_per_year, se, sim.incidents.max(2));
+        let (v, z) = t_verdict(r, sim.incidents_per_year, se, sim.incidents.max(2));
         z_rate = z;
         if sim.incidents < 30 {
             notes.push(format!(
@@ -478,5 +478,59 @@ pub fn sweep_table(points: &[(&str, &Report)], width: usize) -> String {
         let _ = writeln!(o, "{line}");
     }
     o.push('\n');
+    o
+}
+
+/// The data-protection lines of `availsim check`: per data-holding
+/// component, its settings and the analytic figures of one instance.
+pub fn check_lines(model: &Model) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    for c in &model.components {
+        let inst = &model.instances[c.first];
+        let Some(d) = &inst.data else {
+            continue;
+        };
+        let _ = writeln!(o, "  {} holds data:", c.name);
+        let _ = writeln!(
+            o,
+            "    destroyed by {:.4} of its failures{}; restore {}",
+            d.loss_on_failure,
+            d.loss
+                .as_ref()
+                .map_or(String::new(), |l| format!(" and by a loss process {l}")),
+            d.restore
+                .as_ref()
+                .map_or("none given".to_string(), |r| r.to_string())
+        );
+        match &d.backup {
+            Some(b) => {
+                let _ = writeln!(
+                    o,
+                    "    backups every {} from {}, taking {}, usable with p = {}",
+                    human_hours(b.interval),
+                    human_hours(b.offset),
+                    human_hours(b.duration),
+                    b.success
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    o,
+                    "    no backups: a destruction loses everything since the last restore"
+                );
+            }
+        }
+        if let Some(f) = instance(model, c.first) {
+            let _ = writeln!(
+                o,
+                "    analytic ({}): {:.4} incidents per year, availability with restore {:.9}, mean loss per incident {}",
+                if f.exact { "exact" } else { "approximate" },
+                f.rate * HOURS_PER_YEAR,
+                f.up / (f.up + f.down),
+                f.mean_loss.map_or("-".to_string(), human_hours)
+            );
+        }
+    }
     o
 }

@@ -4,6 +4,7 @@ pub mod data;
 pub mod html;
 pub mod plot;
 pub mod text;
+pub mod upkeep;
 
 use std::io::Write as _;
 use std::path::Path;
@@ -13,13 +14,15 @@ use serde::{Deserialize, Serialize};
 use crate::analytic::importance::{self, Importance};
 use crate::analytic::{verdict, Analysis};
 use crate::error::Error;
+use crate::estimate::{from_summary, plain_unavailability, DownSummary};
 use crate::model::{Model, ObjectiveDef};
 use crate::precision::{RoundPoint, RoundRunner, Stopper};
 use crate::rare::RareEvent;
 use crate::scenario::HOURS_PER_YEAR;
 use crate::sim::{ObjectiveTally, Outcome, NINES_BINS_PER_UNIT};
-use crate::stats::quantile;
+use crate::stats::{quantile, UnavailabilityEstimate};
 pub use data::{DataAnalytic, DataLoss};
+pub use upkeep::UpkeepReport;
 
 /// Everything a run reports; serialized as `report.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -58,6 +61,10 @@ pub struct Report {
     pub data_loss: Option<DataLoss>,
     /// The running estimate against replications.
     pub convergence: Convergence,
+    /// Planned down time, hidden failures and spares (SPEC §9); absent
+    /// without them and for rare-event runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<UpkeepReport>,
 }
 
 /// Run settings and cost. `threads`, `wall_seconds` and `events_per_second`
@@ -123,10 +130,56 @@ pub struct Availability {
     pub mean: f64,
     /// Standard error of the mean.
     pub std_error: f64,
-    /// 95% confidence interval (Student t), clamped to [0, 1].
+    /// 95% confidence interval: 1 − the unavailability's interval (for a
+    /// plain run with no down time, [1 − upper bound, 1]).
     pub ci95: [f64; 2],
     /// −log10(1 − mean); null when the system was never down.
     pub nines: Option<f64>,
+    /// The unavailability 1 − A with its own interval (SPEC §3, §7).
+    #[serde(default)]
+    pub unavailability: Unavailability,
+}
+
+/// The system unavailability (SPEC §7 `availability.unavailability`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Unavailability {
+    /// Point estimate.
+    pub mean: f64,
+    /// 95% confidence interval; `[0, upper_bound95]` when nothing was seen.
+    pub ci95: [f64; 2],
+    /// Half the 95% interval's width over the mean (a fraction); null when
+    /// the mean is 0.
+    pub relative_half_width: Option<f64>,
+    /// One-sided 95% upper bound when no down time was seen, else null.
+    pub upper_bound95: Option<f64>,
+    /// Why the interval is not trusted for a verdict (too few outages),
+    /// null when it is.
+    #[serde(default)]
+    pub not_trusted: Option<String>,
+}
+
+impl Unavailability {
+    /// The report block of an estimate.
+    pub fn new(e: &UnavailabilityEstimate) -> Unavailability {
+        Unavailability {
+            mean: e.mean,
+            ci95: e.ci95,
+            relative_half_width: e
+                .relative_half_width
+                .is_finite()
+                .then_some(e.relative_half_width),
+            upper_bound95: e.upper_bound95,
+            not_trusted: e.trusted.clone().err(),
+        }
+    }
+
+    /// The matching availability interval [1 − hi, 1 − lo].
+    pub fn availability_ci95(&self) -> [f64; 2] {
+        [
+            (1.0 - self.ci95[1]).clamp(0.0, 1.0),
+            (1.0 - self.ci95[0]).clamp(0.0, 1.0),
+        ]
+    }
 }
 
 /// Down time per year across replications.
@@ -345,42 +398,45 @@ pub struct Analytic {
     pub mttf_hours: Option<f64>,
     /// `pass` or `fail` for exact methods.
     pub verdict: Option<String>,
-    /// (simulated − exact) / standard error.
+    /// (simulated − exact availability) / standard error, that is
+    /// (exact − simulated unavailability) / standard error.
     pub z: Option<f64>,
     /// Which figure the simulation was compared with: `interval` or
     /// `steady_state` (null without a verdict).
     pub compared_with: Option<String>,
-    /// (simulated − approximate) / approximate, for approximations.
+    /// Relative difference of unavailability, (simulated − analytic) /
+    /// analytic, for exact and approximate methods alike.
     pub relative_difference: Option<f64>,
     /// What was done, and why other methods did not apply.
     pub note: Option<String>,
+    /// The analytic unavailability compared with (direct, not 1 − A).
+    #[serde(default)]
+    pub unavailability: Option<f64>,
+    /// Simulated minus analytic nines: log10(analytic U / simulated U).
+    #[serde(default)]
+    pub nines_difference: Option<f64>,
+    /// Why there is no verdict (null with a verdict).
+    #[serde(default)]
+    pub no_verdict_reason: Option<String>,
+    /// The start-up bias in unavailability added to the steady state before
+    /// the comparison (non-exponential units start new), if any.
+    #[serde(default)]
+    pub startup_correction: Option<f64>,
 }
 
 impl Analytic {
-    /// The analytic block for `analysis` against the simulated availability.
-    pub fn new(a: &Analysis, mean: f64, std_error: f64, n: u64) -> Analytic {
-        let unfair = a.interval.is_none()
-            && std_error > 0.0
-            && a.startup_bias.is_some_and(|b| b.abs() > 0.25 * std_error);
-        let (verdict, z) = match a.reference() {
-            Some(exact) if !unfair => verdict(exact, mean, std_error, n),
+    /// The analytic block for `analysis` against the simulated
+    /// unavailability estimate (the verdict rule is
+    /// [`crate::analytic::verdict`]).
+    pub fn new(a: &Analysis, e: &UnavailabilityEstimate) -> Analytic {
+        let v = verdict(e, a);
+        let finite_positive = |x: f64| x.is_finite() && x > 0.0;
+        let (relative_difference, nines_difference) = match v.unavailability {
+            Some(u) if finite_positive(u) && e.mean.is_finite() => (
+                Some((e.mean - u) / u),
+                finite_positive(e.mean).then(|| (u / e.mean).log10()),
+            ),
             _ => (None, None),
-        };
-        let mut note = a.note.clone();
-        if unfair && a.reference().is_some() {
-            note.push_str(&format!(
-                "; no verdict: the start-up bias of about {:.2e} against the steady state exceeds a quarter of the standard error (lengthen the horizon or add a warmup of ten mean cycles)",
-                a.startup_bias.unwrap_or(0.0)
-            ));
-        }
-        let compared_with = z.and(if a.interval.is_some() {
-            Some("interval")
-        } else {
-            Some("steady_state")
-        });
-        let relative_difference = match (a.exact, a.steady_state) {
-            (false, Some(v)) if v > 0.0 => Some((mean - v) / v),
-            _ => None,
         };
         Analytic {
             method: a.method.map(|m| m.name().to_string()),
@@ -388,11 +444,23 @@ impl Analytic {
             steady_state: a.steady_state,
             interval: a.interval,
             mttf_hours: a.mttf_hours,
-            verdict: verdict.map(|ok| if ok { "pass" } else { "fail" }.to_string()),
-            z,
-            compared_with: compared_with.map(str::to_string),
+            verdict: v
+                .pass
+                .map(|ok| if ok { "pass" } else { "fail" }.to_string()),
+            z: v.z,
+            compared_with: v.pass.and(v.compared_with).map(str::to_string),
             relative_difference,
-            note: Some(note),
+            note: Some(match v.startup_correction {
+                Some(c) => format!(
+                    "{}; compared with the steady state plus the start-up bias of {c:.3e} in unavailability (all units start new; simulated from their distributions)",
+                    a.note
+                ),
+                None => a.note.clone(),
+            }),
+            unavailability: v.unavailability,
+            nines_difference,
+            no_verdict_reason: v.no_verdict_reason,
+            startup_correction: v.startup_correction,
         }
     }
 
@@ -413,7 +481,8 @@ impl Report {
             threads,
             wall_seconds,
         } = outcome;
-        let convergence = convergence(&tally.down_values);
+        let estimate = plain_unavailability(&tally, model);
+        let convergence = convergence(&tally.down_values, model);
         let mut sorted = std::mem::take(&mut tally.down_values);
         sorted.sort_unstable_by(f64::total_cmp);
         let mut year_hours = std::mem::take(&mut tally.year_down_hours);
@@ -423,7 +492,8 @@ impl Report {
         let window = sim.window();
         let years = window / HOURS_PER_YEAR;
         let d = &t.down;
-        let [d_lo, d_hi] = d.ci(0.95);
+        let unavailability = Unavailability::new(&estimate);
+        let [d_lo, d_hi] = estimate.ci95;
         let mean = 1.0 - d.mean;
         let per_year = |x: f64| x * HOURS_PER_YEAR;
         Report {
@@ -450,8 +520,9 @@ impl Report {
             availability: Availability {
                 mean,
                 std_error: d.std_error(),
-                ci95: [(1.0 - d_hi).clamp(0.0, 1.0), (1.0 - d_lo).clamp(0.0, 1.0)],
+                ci95: unavailability.availability_ci95(),
                 nines: (d.mean > 0.0).then(|| -d.mean.log10()),
+                unavailability,
             },
             downtime_hours_per_year: Downtime {
                 mean: per_year(d.mean),
@@ -504,8 +575,9 @@ impl Report {
                     .map(|&u| u as f64 / reps as f64)
                     .collect(),
             }),
-            analytic: Analytic::new(analysis, mean, d.std_error(), reps),
+            analytic: Analytic::new(analysis, &estimate),
             convergence,
+            maintenance: UpkeepReport::new(model, t, reps),
         }
     }
 
@@ -533,6 +605,8 @@ impl Report {
         // not with the expected availability over the horizon.
         let steady = Analysis {
             interval: None,
+            startup_bias: None,
+            startup_bias_allowance: None,
             ..analysis.clone()
         };
         Report {
@@ -561,6 +635,7 @@ impl Report {
                 std_error,
                 ci95: [(1.0 - hi).clamp(0.0, 1.0), (1.0 - lo).clamp(0.0, 1.0)],
                 nines: (e.mean > 0.0).then(|| -e.mean.log10()),
+                unavailability: Unavailability::new(&e),
             },
             downtime_hours_per_year: Downtime {
                 mean: e.mean * HOURS_PER_YEAR,
@@ -581,9 +656,10 @@ impl Report {
             objectives: None,
             components: None,
             transient: None,
+            analytic: Analytic::new(&steady, &e),
             data_loss: None,
-            analytic: Analytic::new(&steady, 1.0 - e.mean, std_error, units),
             convergence: rounds_convergence(&stopper.history),
+            maintenance: None,
         }
     }
 
@@ -677,8 +753,9 @@ fn histogram(sorted: &[f64], scale: impl Fn(f64) -> f64) -> Histogram {
 }
 
 /// The availability estimated from the first n replications, at about 200
-/// log-spaced n (from 10, or 2 for smaller runs, up to all).
-fn convergence(down: &[f64]) -> Convergence {
+/// log-spaced n (from 10, or 2 for smaller runs, up to all), with the
+/// report's own interval (the unavailability's, see [`crate::estimate`]).
+fn convergence(down: &[f64], model: &Model) -> Convergence {
     let n = down.len();
     let mut points: Vec<usize> = (0..200)
         .map(|k| {
@@ -694,17 +771,19 @@ fn convergence(down: &[f64]) -> Convergence {
         ci95_low: Vec::new(),
         ci95_high: Vec::new(),
     };
-    let mut m = crate::stats::Moments::default();
+    let mut s = DownSummary::default();
     let mut next = points.iter().peekable();
     for (i, &x) in down.iter().enumerate() {
-        m.push(x);
+        s.moments.push(x);
+        s.down_replications += u64::from(x > 0.0);
+        s.max = s.max.max(x);
         if next.peek() == Some(&&(i + 1)) {
             next.next();
-            let [lo, hi] = m.ci(0.95);
-            c.replications.push(m.n);
-            c.mean.push(1.0 - m.mean);
-            c.ci95_low.push((1.0 - hi).clamp(0.0, 1.0));
-            c.ci95_high.push((1.0 - lo).clamp(0.0, 1.0));
+            let e = from_summary(&s, model);
+            c.replications.push(s.moments.n);
+            c.mean.push(1.0 - e.mean);
+            c.ci95_low.push((1.0 - e.ci95[1]).clamp(0.0, 1.0));
+            c.ci95_high.push((1.0 - e.ci95[0]).clamp(0.0, 1.0));
         }
     }
     c
@@ -747,7 +826,7 @@ fn objective(o: &ObjectiveDef, t: &ObjectiveTally) -> Objective {
 
 /// Columns of `summary.csv`, in order; stable across versions (new columns
 /// are only ever appended).
-pub const CSV_COLUMNS: [&str; 29] = [
+pub const CSV_COLUMNS: [&str; 36] = [
     "scenario",
     "replications",
     "horizon_hours",
@@ -777,6 +856,13 @@ pub const CSV_COLUMNS: [&str; 29] = [
     "z",
     "method",
     "stopped_by",
+    "unavailability",
+    "unavailability_ci95_low",
+    "unavailability_ci95_high",
+    "unavailability_upper_bound95",
+    "relative_difference",
+    "nines_difference",
+    "no_verdict_reason",
 ];
 
 impl Report {
@@ -821,6 +907,13 @@ impl Report {
             opt(a.z),
             self.simulation.method.clone(),
             self.simulation.stopped_by.clone(),
+            num(self.availability.unavailability.mean),
+            num(self.availability.unavailability.ci95[0]),
+            num(self.availability.unavailability.ci95[1]),
+            opt(self.availability.unavailability.upper_bound95),
+            opt(a.relative_difference),
+            opt(a.nines_difference),
+            a.no_verdict_reason.clone().unwrap_or_default(),
         ]
     }
 }

@@ -71,15 +71,29 @@ pub fn summary(r: &Report, source: &str) -> String {
     let nines = a
         .nines
         .map_or("no down time".to_string(), |n| format!("{n:.2} nines"));
-    row(
-        &mut o,
-        "availability",
-        format!("{:.dec$}", a.mean),
-        format!(
-            "95% CI [{:.dec$}, {:.dec$}]   {nines}",
-            a.ci95[0], a.ci95[1]
-        ),
-    );
+    let u = &a.unavailability;
+    if u.upper_bound95.is_some() || u.mean <= 0.0 {
+        row(
+            &mut o,
+            "availability",
+            "1".to_string(),
+            "no down time seen".to_string(),
+        );
+    } else if format!("{:.dec$}", a.mean) == format!("{:.dec$}", 1.0) {
+        // A rounds to 1: the unavailability row below carries the figure.
+        row(&mut o, "availability", format!("1 − {:.3e}", u.mean), nines);
+    } else {
+        row(
+            &mut o,
+            "availability",
+            format!("{:.dec$}", a.mean),
+            format!(
+                "95% CI [{:.dec$}, {:.dec$}]   {nines}",
+                a.ci95[0], a.ci95[1]
+            ),
+        );
+    }
+    unavailability_row(&mut o, u);
     let d = &r.downtime_hours_per_year;
     row(
         &mut o,
@@ -214,6 +228,34 @@ fn method_lines(o: &mut String, r: &Report) {
     }
 }
 
+/// The unavailability in scientific notation with its interval, or the
+/// upper bound when no down time was seen.
+fn unavailability_row(o: &mut String, u: &super::Unavailability) {
+    match u.upper_bound95 {
+        Some(b) => row(
+            o,
+            "unavailability",
+            format!("< {b:.2e}"),
+            "one-sided 95% upper bound (no down time seen)".to_string(),
+        ),
+        None => {
+            let rhw = u.relative_half_width.map_or(String::new(), |r| {
+                format!("   ±{}%", significant(100.0 * r, 3))
+            });
+            row(
+                o,
+                "unavailability",
+                format!("{:.3e}", u.mean),
+                format!("95% CI [{:.3e}, {:.3e}]{rhw}", u.ci95[0], u.ci95[1]),
+            );
+        }
+    }
+    if let Some(why) = &u.not_trusted {
+        let why = why.split(" (").next().unwrap_or(why);
+        let _ = writeln!(o, "  {:<25} {why}", "");
+    }
+}
+
 fn analytic_rows(o: &mut String, r: &Report, dec: usize) {
     let a = &r.analytic;
     let Some(method) = &a.method else {
@@ -228,43 +270,70 @@ fn analytic_rows(o: &mut String, r: &Report, dec: usize) {
     let label = if a.exact {
         format!("{method} (exact)")
     } else {
-        method.clone()
+        format!("{method} (approximate)")
     };
     let mut figures = Vec::new();
+    let shown = |v: f64, f: &dyn Fn(f64) -> String| {
+        if v.is_finite() {
+            f(v)
+        } else {
+            "not finite".to_string()
+        }
+    };
     if let Some(v) = a.interval {
-        figures.push(format!("interval {v:.dec$}"));
+        figures.push(format!("interval {}", shown(v, &|v| format!("{v:.dec$}"))));
     }
     if let Some(v) = a.steady_state {
-        figures.push(format!("steady state {v:.dec$}"));
+        figures.push(format!(
+            "steady state {}",
+            shown(v, &|v| format!("{v:.dec$}"))
+        ));
+    }
+    if let Some(u) = a.unavailability {
+        figures.push(format!(
+            "unavailability {}",
+            shown(u, &|u| format!("{u:.3e}"))
+        ));
     }
     if let Some(h) = a.mttf_hours {
         figures.push(format!("MTTF {}", human_hours(h)));
     }
     row(o, "analytic", label, figures.join("   "));
-    let outcome = match (&a.verdict, a.z, a.relative_difference) {
-        (Some(v), Some(z), _) => format!(
-            "{}   z = {z:+.2} against the {} value (pass: inside the 99.9% CI)",
+    let difference = match (a.relative_difference, a.nines_difference) {
+        (Some(d), Some(n)) => format!(
+            "simulated unavailability differs by {:+.3}% ({n:+.3} nines)",
+            100.0 * d
+        ),
+        (Some(d), None) => format!("simulated unavailability differs by {:+.3}%", 100.0 * d),
+        _ => String::new(),
+    };
+    let outcome = match (&a.verdict, a.z) {
+        (Some(v), Some(z)) => format!(
+            "{}   z = {z:+.2} against the {} value{} (pass: inside the 99.9% CI)",
             v.to_uppercase(),
             a.compared_with
                 .as_deref()
                 .unwrap_or("exact")
-                .replace('_', " ")
+                .replace('_', " "),
+            a.startup_correction
+                .map_or(String::new(), |c| format!(" {c:+.2e} start-up bias"))
         ),
-        (_, _, Some(d)) => format!(
-            "no verdict for an approximation; simulated differs by {:+.3}%",
-            100.0 * d
-        ),
-        _ if r.availability.std_error == 0.0 => {
-            "no verdict: the simulation saw no variation (no down time)".to_string()
+        (Some(v), None) => v.to_uppercase(),
+        _ if !a.exact => {
+            format!(
+                "no verdict for an approximation{}",
+                if difference.is_empty() { "" } else { "; " }
+            ) + &difference
         }
-        _ => match a.note.as_deref().and_then(|n| n.split_once("no verdict: ")) {
-            // The note's reason, without its advice in parentheses.
-            Some((_, why)) => format!(
-                "no verdict: {} (see the report's note)",
-                why.split(" (").next().unwrap_or(why)
-            ),
+        _ => match a.no_verdict_reason.as_deref() {
+            Some(why) => format!("no verdict: {why}"),
             None => "no verdict (see the report's note)".to_string(),
         },
+    };
+    let outcome = if a.verdict.is_some() && !difference.is_empty() {
+        format!("{outcome}; {difference}")
+    } else {
+        outcome
     };
     row(o, "verdict", outcome, String::new());
 }

@@ -45,6 +45,7 @@ impl Loader {
     pub(super) fn data(&mut self, raw: RawData, path: &str) -> Option<DataDef> {
         let mut ok = true;
         let loss_on_failure = raw.loss_on_failure.unwrap_or(0.0);
+        let destroys = loss_on_failure > 0.0 || raw.loss.is_some();
         if !(0.0..=1.0).contains(&loss_on_failure) {
             self.push(
                 Issue::new(
@@ -64,14 +65,15 @@ impl Loader {
             Some(b) => self.backup(b, &format!("{path}.backup")).map(Some),
         };
         let restore = match raw.restore {
-            Some(v) => self.delay(v, &format!("{path}.restore")),
-            None => {
+            Some(v) => self.delay(v, &format!("{path}.restore")).map(Some),
+            None if destroys => {
                 self.push(
-                    Issue::new(path, "missing `restore`")
+                    Issue::new(path, "missing `restore`: this data can be destroyed")
                         .hint("say how long restoring the data takes, e.g. \"restore\": \"4h\" or {\"dist\": \"lognormal\", \"mean\": \"4h\", \"cv\": 0.5}"),
                 );
                 None
             }
+            None => Some(None),
         };
         let (loss, backup, restore) = (loss?, backup?, restore?);
         ok.then_some(DataDef {

@@ -10,6 +10,7 @@ mod entries;
 use entries::Entries;
 pub mod raw;
 mod system;
+mod upkeep;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -20,7 +21,8 @@ use serde_json::Value;
 use crate::error::{Error, Issue};
 use crate::model::dist::{hours, number};
 use crate::model::{
-    CommonCause, Component, Crew, Dist, Engine, Instance, Method, Model, ObjectiveDef, Simulation,
+    CommonCause, Component, Crew, Dist, Engine, Instance, LoadShare, Method, Model, ObjectiveDef,
+    Simulation, SparePool,
 };
 pub use duration::{parse_duration, Duration, HOURS_PER_YEAR};
 use raw::{
@@ -218,6 +220,12 @@ struct Loader {
     /// Components defined with errors: references to them are not reported
     /// again as unknown.
     broken: HashSet<String>,
+    /// Spare pools (SPEC §9), read before the components.
+    spares: Vec<SparePool>,
+    /// Load-sharing nodes found in `system`.
+    load_shares: Vec<LoadShare>,
+    /// Series, parallel and k-of-n nodes completed so far (post-order).
+    gates_done: usize,
 }
 
 impl Loader {
@@ -241,6 +249,9 @@ impl Loader {
         let simulation = self.simulation(raw.simulation, overrides);
         if let Some(entries) = raw.crews {
             self.crews(entries);
+        }
+        if let Some(entries) = raw.spares {
+            self.spares(entries);
         }
         match raw.components {
             Some(entries) if !entries.0.is_empty() => {
@@ -275,6 +286,7 @@ impl Loader {
                 None
             }
         };
+        self.spare_users();
         let system = system?;
         self.unused(&system);
         self.unused_crews();
@@ -294,6 +306,8 @@ impl Loader {
             crews: std::mem::take(&mut self.crews),
             common_causes,
             objectives,
+            spares: std::mem::take(&mut self.spares),
+            load_sharing: std::mem::take(&mut self.load_shares),
             rpo_objectives,
         };
         self.size(&model, overrides.shards);
@@ -454,6 +468,10 @@ impl Loader {
         let Some(raw) = section::<RawComponent>(value, &path, &mut self.issues) else {
             return;
         };
+        // Checked before `data` moves out of `raw`; a bad count is reported
+        // below (the clamp keeps this small meanwhile).
+        let upkeep_count = raw.count.unwrap_or(1).clamp(1, MAX_INSTANCES) as usize;
+        let upkeep = self.upkeep(&raw, &path, upkeep_count);
         let data = match raw.data {
             None => Some(None),
             Some(d) => self
@@ -475,14 +493,16 @@ impl Loader {
             .and_then(|c| self.crew_ref(c, &format!("{path}.crew")));
         let failure = self.dist_pair(&path, ("mtbf", raw.mtbf), ("failure", raw.failure));
         let repair = self.dist_pair(&path, ("mttr", raw.mttr), ("repair", raw.repair));
-        let (Some(failure), Some(repair), Some(data)) = (failure, repair, data) else {
+        let (Some(failure), Some(repair), Some(upkeep), Some(data)) =
+            (failure, repair, upkeep, data)
+        else {
             return;
         };
         let index = self.components.len();
         let first = self.instances.len();
         self.broken.remove(&name);
         self.by_name.insert(name.clone(), index);
-        for i in 0..count as usize {
+        for (i, upkeep) in upkeep.into_iter().enumerate() {
             self.instances.push(Instance {
                 name: if count == 1 {
                     name.clone()
@@ -493,6 +513,7 @@ impl Loader {
                 failure: failure.clone(),
                 repair: repair.clone(),
                 crew,
+                upkeep,
                 data: data.clone(),
             });
         }
@@ -642,6 +663,22 @@ impl Loader {
             let repair = self.dist_pair(&path, ("mttr", raw.mttr), ("repair", raw.repair));
             let destroys_data = raw.destroys_data.unwrap_or(false);
             if let (Some(affects), Some(failure), Some(repair)) = (affects, failure, repair) {
+                let unrestorable = affects.iter().find(|&&i| {
+                    self.instances[i]
+                        .data
+                        .as_ref()
+                        .is_some_and(|d| d.restore.is_none())
+                });
+                if let (true, Some(&i)) = (destroys_data, unrestorable) {
+                    self.push(
+                        Issue::new(
+                            format!("{path}.destroys_data"),
+                            format!("`{}` destroys the data of `{}`, whose `data` block has no `restore`", raw.name, self.instances[i].name),
+                        )
+                        .hint("add \"restore\": DURATION_OR_DIST to that component's `data` block"),
+                    );
+                    continue;
+                }
                 if destroys_data && !affects.iter().any(|&i| self.instances[i].data.is_some()) {
                     self.push(
                         Issue::new(

@@ -28,6 +28,7 @@ pub(crate) struct RawFile {
     pub common_cause: Option<Value>,
     pub system: Option<Value>,
     pub objectives: Option<Value>,
+    pub spares: Option<Entries>,
 }
 
 /// The `simulation` block.
@@ -77,9 +78,80 @@ pub struct RawComponent {
     pub repair: Option<RawDist>,
     /// Repair crew; without it every repair starts at once.
     pub crew: Option<String>,
+    /// Planned maintenance windows.
+    pub maintenance: Option<RawMaintenance>,
+    /// Hidden failures, found by periodic tests or a demand.
+    pub latent: Option<RawLatent>,
+    /// Spare pool a repair needs a part from.
+    pub spare: Option<String>,
     /// The data the instances hold: what destroys it, backups, restore
     /// (SPEC §8).
     pub data: Option<RawData>,
+}
+
+/// How maintenance windows are spread over a group's instances.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RawOrder {
+    /// One instance at a time, spread evenly over the interval (default).
+    #[default]
+    Rolling,
+    /// Every instance at once.
+    Together,
+}
+
+/// Planned maintenance of a component.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaintenance {
+    /// Time between two windows of an instance.
+    pub interval: Duration,
+    /// Length of a window (the instance is down meanwhile).
+    pub duration: Duration,
+    /// As good as new afterwards (default false).
+    pub renew: Option<bool>,
+    /// "rolling" (default) or "together".
+    pub order: Option<RawOrder>,
+    /// Start of the first window (default: one interval).
+    pub offset: Option<Duration>,
+}
+
+/// Hidden failures of a component.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLatent {
+    /// Fraction of failures that are hidden, in [0, 1].
+    pub fraction: f64,
+    /// Periodic tests that reveal hidden failures.
+    pub test: RawTest,
+}
+
+/// Periodic tests.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTest {
+    /// Time between tests.
+    pub interval: Duration,
+    /// Time a test takes a working instance out of service (default 0).
+    pub duration: Option<Duration>,
+}
+
+/// One entry of `spares`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSparePool {
+    /// Parts in stock at the start.
+    pub stock: i64,
+    /// Time a failed part takes to come back: a duration or a distribution.
+    pub lead_time: Value,
+}
+
+/// Load sharing on a parallel or k-of-n node.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoadSharing {
+    /// With m of n children up, each ages (n/m)^exponent times faster (default 1).
+    pub exponent: Option<f64>,
 }
 
 /// The `data` block of a component (SPEC §8).
@@ -327,11 +399,16 @@ pub enum SchemaNode {
     Parallel {
         /// The children.
         parallel: Vec<SchemaNode>,
+        /// Survivors age faster while children are down.
+        load_sharing: Option<RawLoadSharing>,
     },
     /// Up when at least k children are up.
     KOfN {
         /// `{"k": k, "of": [nodes]}`.
         k_of_n: SchemaKOfN,
+        /// Survivors age faster while children are down (also allowed
+        /// inside `k_of_n`).
+        load_sharing: Option<RawLoadSharing>,
     },
     /// Primary/backup with failover.
     Standby {
@@ -354,6 +431,8 @@ pub struct SchemaKOfN {
     pub k: u64,
     /// The children.
     pub of: Vec<SchemaNode>,
+    /// Survivors age faster while children are down.
+    pub load_sharing: Option<RawLoadSharing>,
 }
 
 /// A whole scenario, for the schema only.
@@ -378,6 +457,8 @@ pub struct SchemaScenario {
     pub system: SchemaNode,
     /// Availability targets per window.
     pub objectives: Option<Vec<SchemaObjective>>,
+    /// Spare-part pools by name.
+    pub spares: Option<indexmap_like::Map<RawSparePool>>,
 }
 
 /// An objective, for the schema only.

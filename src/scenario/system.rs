@@ -51,27 +51,29 @@ fn node(l: &mut Loader, v: &Value, path: &str) -> Option<Node> {
 }
 
 fn object(l: &mut Loader, map: &Map<String, Value>, path: &str) -> Option<Node> {
-    if map.len() != 1 {
+    let shared = map.get("load_sharing");
+    let kinds = map.len() - usize::from(shared.is_some());
+    if kinds != 1 {
         let keys: Vec<&str> = map.keys().map(String::as_str).collect();
         l.push(
             Issue::new(
                 path,
                 format!(
-                    "a node object has exactly one key, found {}: {}",
-                    keys.len(),
+                    "a node object has exactly one key besides `load_sharing`, found {}: {}",
+                    kinds,
                     keys.join(", ")
                 ),
             )
             .hint(format!(
-                "use one of {}; nest nodes to combine them",
+                "use one of {} (parallel and k_of_n may add `load_sharing`); nest nodes to combine them",
                 KINDS.join(", ")
             )),
         );
         return None;
     }
-    let (key, body) = map.iter().next()?;
+    let (key, body) = map.iter().find(|(k, _)| *k != "load_sharing")?;
     let here = format!("{path}.{key}");
-    match key.as_str() {
+    let node = match key.as_str() {
         "series" => list(l, body, &here).map(Node::Series),
         "parallel" => list(l, body, &here).map(Node::Parallel),
         "k_of_n" => k_of_n(l, body, &here),
@@ -83,9 +85,47 @@ fn object(l: &mut Loader, map: &Map<String, Value>, path: &str) -> Option<Node> 
                 Some(s) => issue.hint(format!("did you mean `{s}`?")),
                 None => issue.hint(format!("a node kind is one of {}", KINDS.join(", "))),
             });
-            None
+            return None;
         }
+    };
+    let inner = match body {
+        Value::Object(m) if key == "k_of_n" => m.get("load_sharing"),
+        _ => None,
+    };
+    let gate = matches!(key.as_str(), "series" | "parallel" | "k_of_n");
+    if gate && node.is_some() {
+        l.gates_done += 1;
     }
+    let share = match (shared, inner) {
+        (Some(_), Some(_)) => {
+            l.push(
+                Issue::new(
+                    format!("{path}.load_sharing"),
+                    "`load_sharing` is given twice (beside and inside `k_of_n`)",
+                )
+                .hint("keep one"),
+            );
+            return None;
+        }
+        (Some(v), None) => Some((v, format!("{path}.load_sharing"))),
+        (None, Some(v)) => Some((v, format!("{here}.load_sharing"))),
+        (None, None) => None,
+    };
+    if let Some((v, at)) = share {
+        if key != "parallel" && key != "k_of_n" {
+            l.push(
+                Issue::new(
+                    at,
+                    format!("`load_sharing` does not apply to a `{key}` node"),
+                )
+                .hint("put it on the parallel or k_of_n node whose children share the load"),
+            );
+            return None;
+        }
+        node.as_ref()?;
+        l.load_sharing(v, &at, l.gates_done - 1);
+    }
+    node
 }
 
 fn k_of_n(l: &mut Loader, body: &Value, path: &str) -> Option<Node> {
@@ -100,7 +140,10 @@ fn k_of_n(l: &mut Loader, body: &Value, path: &str) -> Option<Node> {
         return None;
     };
     let mut ok = true;
-    for key in map.keys().filter(|k| *k != "k" && *k != "of") {
+    for key in map
+        .keys()
+        .filter(|k| *k != "k" && *k != "of" && *k != "load_sharing")
+    {
         let issue = Issue::new(
             format!("{path}.{key}"),
             format!("unknown field `{key}`, expected `k` or `of`"),

@@ -304,7 +304,7 @@ impl Replication {
     ) -> f64 {
         let d = p.data.defs[i].as_ref().expect("a data-holding instance");
         let start = t.max(self.data.restore_after[i]);
-        let end = start + d.restore.sample(rng);
+        let end = start + d.restore.as_ref().map_or(0.0, |r| r.sample(rng));
         self.data.restoring[i] = true;
         self.data.restore[i] += p.overlap(start, end);
         end
@@ -377,7 +377,17 @@ impl Replication {
         }
     }
 
-    /// Standby `s` made `unit` active at `t`: with asynchronous
+    /// Standby `s` made `unit` active when its repair ended while no unit
+    /// was active (waiting, or stuck after a failed switch): no switchover
+    /// happened, so no lag is lost (as a repaired primary loses nothing).
+    pub(super) fn data_activated(&mut self, p: &Program, s: usize, unit: u32) {
+        if p.data.any && unit != NONE {
+            self.data.last_active[s] = unit;
+        }
+    }
+
+    /// Standby `s` switched over to `unit` at `t` (a completed switchover,
+    /// or manual recovery after a failed one): with asynchronous
     /// replication, a switch to another unit than the last active one
     /// loses the lag.
     pub(super) fn data_switched<R: Rng + ?Sized>(

@@ -20,6 +20,7 @@ use super::program::{Link, Program, MEMBER, NONE, ROOT, UNIT};
 use super::queue::EventQueue;
 use super::standby::StandbyState;
 use super::tally::Tally;
+use super::upkeep::UpkeepState;
 use crate::scenario::HOURS_PER_YEAR;
 
 /// The mutable state of one replication, reused across replications so that
@@ -30,7 +31,7 @@ pub struct Replication {
     pub(super) seq: u64,
     /// Per instance: its own failure/repair process is up.
     pub(super) own_up: Vec<bool>,
-    /// Per instance: common-cause outages holding it down.
+    /// Per instance: common-cause outages and planned work holding it down.
     pub(super) hold: Vec<u32>,
     /// Per instance: ageing speed (1, or the dormant factor while idle).
     pub(super) speed: Vec<f64>,
@@ -83,6 +84,8 @@ pub struct Replication {
     next_grid: usize,
     pub(super) next_grid_time: f64,
     pub(super) events: u64,
+    /// Maintenance, latent failures and spares (`upkeep.rs`).
+    pub(super) upkeep: UpkeepState,
 }
 
 impl Replication {
@@ -188,6 +191,7 @@ impl Replication {
         for g in 0..p.groups.len() {
             self.start_times[p.group_base() + g] = self.group_next(p, g, 0.0, rng);
         }
+        self.reset_upkeep(p);
         self.reset_data(p, rng);
         self.queue.rebuild(&self.start_times, &p.never_scheduled);
         self.reset_balancers(p, rng);
@@ -243,11 +247,15 @@ impl Replication {
             if p.data.any {
                 self.data_on_failure(p, i, t, rng);
             }
-            if p.crew[i] == NONE {
-                self.queue
-                    .replace_top(t + p.repair[i].sample(rng), self.seq);
-            } else {
-                self.crew_request(p, i, t, rng);
+            if p.upkeep.none {
+                if p.crew[i] == NONE {
+                    self.queue
+                        .replace_top(t + p.repair[i].sample(rng), self.seq);
+                } else {
+                    self.crew_request_at(p, i, t, rng, true);
+                }
+            } else if !self.hide_failure(p, i, t, rng) {
+                self.start_repair(p, i, t, rng, true);
             }
             if self.hold[i] == 0 {
                 self.instance_changed(p, i, false, t, rng, tally);
@@ -276,16 +284,28 @@ impl Replication {
         }
     }
 
-    /// Instance `i` (the current event) needs a repair from its crew.
-    fn crew_request<R: Rng + ?Sized>(&mut self, p: &Program, i: usize, t: f64, rng: &mut R) {
+    /// Instance `i` needs a repair from its crew; `top`: its slot is the
+    /// current event.
+    pub(super) fn crew_request_at<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        i: usize,
+        t: f64,
+        rng: &mut R,
+        top: bool,
+    ) {
         let c = p.crew[i] as usize;
-        if self.crew_busy[c] < p.crew_size[c] {
+        let at = if self.crew_busy[c] < p.crew_size[c] {
             self.crew_busy[c] += 1;
-            self.queue
-                .replace_top(t + p.repair[i].sample(rng), self.seq);
+            t + p.repair[i].sample(rng)
         } else {
             self.crew_queue[c].push_back(i as u32);
-            self.queue.replace_top(f64::INFINITY, self.seq);
+            f64::INFINITY
+        };
+        if top {
+            self.queue.replace_top(at, self.seq);
+        } else {
+            self.schedule(i, at);
         }
     }
 
@@ -311,6 +331,10 @@ impl Replication {
         rng: &mut R,
         tally: &mut Tally,
     ) {
+        if slot >= p.upkeep_base() {
+            self.upkeep_event(p, slot - p.upkeep_base(), t, rng, tally);
+            return;
+        }
         if slot >= p.data_base() {
             self.loss_event(p, slot - p.data_base(), t, rng, tally);
             return;
@@ -437,6 +461,9 @@ impl Replication {
                     *count -= 1;
                 }
                 let is = *count >= gate.k;
+                if gate.shared {
+                    self.load_changed(p, link as usize, t);
+                }
                 if was == is {
                     return;
                 }
@@ -592,6 +619,7 @@ impl Replication {
             tally.first_failure_exposure += p.horizon;
         }
         tally.events += self.events;
+        self.finish_upkeep(p, tally);
     }
 }
 

@@ -11,6 +11,7 @@ mod rounds;
 mod runner;
 mod standby;
 mod tally;
+mod upkeep;
 
 pub use engine::Replication;
 pub use program::Program;
@@ -22,3 +23,4 @@ pub use runner::{
     BLOCK, CHUNK,
 };
 pub use tally::{DataTally, ObjectiveTally, Tally, NINES_BINS_PER_UNIT, NINES_MAX};
+pub use upkeep::UpkeepTally;

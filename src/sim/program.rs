@@ -11,6 +11,7 @@
 //! timer per balancer member.
 
 use super::data::DataPlan;
+use super::upkeep::UpkeepProgram;
 use crate::model::{Dist, Engine, HealthCheck, Model, Node, ObjectiveDef};
 
 /// Where a node's up/down output goes, packed in a `u32` so that the common
@@ -30,6 +31,8 @@ pub(super) const ROOT: Link = u32::MAX;
 pub(super) struct Gate {
     pub k: u32,
     pub parent: Link,
+    /// Load sharing: its instances' ageing follows its count (`upkeep.rs`).
+    pub shared: bool,
 }
 
 /// A compiled standby node.
@@ -146,6 +149,11 @@ pub struct Program {
     pub(super) horizon: f64,
     pub(super) warmup: f64,
     pub(super) grid: Vec<f64>,
+    /// Maintenance, latent failures, spares and load sharing (`upkeep.rs`).
+    pub(super) upkeep: UpkeepProgram,
+    /// Per series/parallel/k-of-n node in post-order: its gate and the
+    /// instances under it (for load sharing).
+    gate_order: Vec<(u32, Vec<u32>)>,
     /// Data protection settings (`data.rs`).
     pub(super) data: DataPlan,
 }
@@ -193,6 +201,8 @@ impl Program {
             horizon: model.simulation.horizon,
             warmup: model.simulation.warmup,
             grid: model.simulation.grid(),
+            upkeep: UpkeepProgram::default(),
+            gate_order: Vec::new(),
             data: DataPlan::new(model),
         };
         let mut edges: Vec<(u32, Link)> = Vec::new();
@@ -206,6 +216,10 @@ impl Program {
             p.feeds_start[i + 1] += p.feeds_start[i];
         }
         p.feeds = edges.into_iter().map(|(_, l)| l).collect();
+        p.upkeep = UpkeepProgram::new(model, &p.gate_order, p.gates.len());
+        for (g, e) in p.upkeep.gate_exponent.iter().enumerate() {
+            p.gates[g].shared = e.is_some();
+        }
         let mut held = vec![false; n];
         for c in &p.common_causes {
             c.affects.iter().for_each(|&i| held[i as usize] = true);
@@ -216,6 +230,7 @@ impl Program {
                     && !held[i]
                     && p.enclosures[i].is_empty()
                     && p.data.defs[i].is_none()
+                    && !p.upkeep.involves(i)
             })
             .collect();
         p.group_of = vec![NONE; n];
@@ -261,6 +276,7 @@ impl Program {
         self.gates.push(Gate {
             k: k as u32,
             parent,
+            shared: false,
         });
         self.gate_n.push(n as u32);
         (self.gates.len() - 1) as u32
@@ -283,6 +299,11 @@ impl Program {
                 for child in children {
                     self.compile(child, g, within, edges);
                 }
+                let mut under = Vec::new();
+                node.for_each_instance(&mut |i| under.push(i as u32));
+                under.sort_unstable();
+                under.dedup();
+                self.gate_order.push((g, under));
             }
             Node::Standby(s) => {
                 let id = self.standbys.len() as u32;
@@ -398,9 +419,14 @@ impl Program {
         self.group_base() + self.groups.len()
     }
 
+    /// First slot of the maintenance, test and replenishment timers.
+    pub(super) fn upkeep_base(&self) -> usize {
+        self.data_base() + self.data.loss_instances.len()
+    }
+
     /// Total number of event slots.
     pub(super) fn slots(&self) -> usize {
-        self.data_base() + self.data.loss_instances.len()
+        self.upkeep_base() + self.upkeep.timers.len()
     }
 
     #[inline]

@@ -56,6 +56,11 @@ impl StandbyState {
         self.phase == Phase::Normal && self.active != NONE && self.unit_up[self.active as usize]
     }
 
+    /// Whether unit `u` is up.
+    pub(super) fn unit_is_up(&self, u: usize) -> bool {
+        self.unit_up[u]
+    }
+
     fn first_up_except(&self, except: u32) -> Option<u32> {
         (0..self.unit_up.len() as u32).find(|&u| u != except && self.unit_up[u as usize])
     }
@@ -145,7 +150,7 @@ impl Replication {
                 st.phase = Phase::Normal;
                 self.schedule(p.standby_base() + s, f64::INFINITY);
                 self.set_active(p, s, u as u32, t);
-                self.data_switched(p, s, u as u32, t, rng);
+                self.data_activated(p, s, u as u32);
             }
             (false, Phase::Normal) if is_active => self.active_failed(p, s, t, rng),
             _ => {}
@@ -167,7 +172,7 @@ impl Replication {
                 let target = self.standby[s].target;
                 self.complete_switch(p, s, target, t, rng);
             }
-            Phase::Stuck => match self.standby[s].first_up_except(NONE) {
+            Phase::Stuck => match self.demanded_first_up(p, s, t, rng) {
                 Some(u) => {
                     self.standby[s].phase = Phase::Normal;
                     self.set_active(p, s, u, t);
@@ -178,6 +183,18 @@ impl Replication {
             Phase::Normal | Phase::Waiting => {}
         }
         self.emit(p, s, before, t, rng);
+    }
+
+    /// The first up unit after a demand on the units (manual recovery).
+    fn demanded_first_up<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        s: usize,
+        t: f64,
+        rng: &mut R,
+    ) -> Option<u32> {
+        self.demand(p, s, NONE, t, rng);
+        self.standby[s].first_up_except(NONE)
     }
 
     fn emit<R: Rng + ?Sized>(&mut self, p: &Program, s: usize, before: bool, t: f64, rng: &mut R) {
@@ -201,6 +218,7 @@ impl Replication {
     /// The active unit's failure is noticed: switch to the first up unit.
     fn detected<R: Rng + ?Sized>(&mut self, p: &Program, s: usize, t: f64, rng: &mut R) {
         let failed = self.standby[s].active;
+        self.demand(p, s, failed, t, rng);
         let target = self.standby[s].first_up_except(failed);
         self.set_active(p, s, NONE, t);
         match (target, &p.standbys[s].failover) {
@@ -262,11 +280,18 @@ impl Replication {
 
     /// Recomputes instance `i`'s ageing speed and, if it is up, moves its
     /// pending failure so that its remaining operating life is unchanged.
-    fn update_speed(&mut self, p: &Program, i: usize, t: f64) {
+    pub(super) fn update_speed(&mut self, p: &Program, i: usize, t: f64) {
         let mut speed: f64 = 1.0;
         for &(s, u) in &p.enclosures[i] {
             if self.standby[s as usize].active != u {
                 speed = speed.min(p.standbys[s as usize].idle_speed);
+            }
+        }
+        if !p.upkeep.none {
+            if self.frozen_by_plan(i) {
+                speed = 0.0;
+            } else {
+                speed *= self.load_speed(p, i);
             }
         }
         let old = self.speed[i];

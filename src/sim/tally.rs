@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::upkeep::UpkeepTally;
 use crate::stats::Moments;
 
 /// Statistics of a run of consecutive replications.
@@ -43,6 +44,9 @@ pub struct Tally {
     /// systems nearly every year is one).
     #[serde(default)]
     pub year_down_hours: Vec<f64>,
+    /// Maintenance, latent failures and spares (SPEC §9).
+    #[serde(default)]
+    pub upkeep: UpkeepTally,
     /// Data-loss incidents and restores (SPEC §8); empty without data.
     #[serde(default)]
     pub data: DataTally,
@@ -173,6 +177,7 @@ impl Tally {
         self.years_without_downtime += other.years_without_downtime;
         self.year_down_hours
             .extend_from_slice(&other.year_down_hours);
+        self.upkeep.merge(&other.upkeep);
         self.requests.merge(&other.requests);
         if self.objectives.len() < other.objectives.len() {
             self.objectives

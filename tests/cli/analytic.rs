@@ -205,14 +205,14 @@ fn short_horizon_run_passes_against_the_interval_value() {
 }
 
 /// A failed check exits with 1. A 99.9% interval misses the exact value one
-/// time in a thousand: seed 703 of this tiny scenario is such a miss (found
-/// by searching seeds 0–3000, which gave one).
+/// time in a thousand: seed 289 of this tiny scenario is such a miss (found
+/// by searching seeds 0–20000 with the gamma interval, which gave 21).
 #[test]
 fn failed_check_exits_1() {
     let d = Dir::new();
     d.write(
         "tiny.json",
-        r#"{ "name": "tiny", "simulation": { "horizon": "200h", "replications": 40, "seed": 703 },
+        r#"{ "name": "tiny", "simulation": { "horizon": "200h", "replications": 40, "seed": 289 },
              "components": { "a": { "mtbf": "20h", "mttr": "5h" } }, "system": "a" }"#,
     );
     let o = d.run(&["run", "tiny.json", "--quiet"]);
@@ -427,8 +427,10 @@ fn random_topologies_agree_with_the_exact_answer() {
         }
     }
     eprintln!("{verdicts} verdicts, {fails} misses, {chains} chains");
+    // 53 get one: the others saw no down time or fewer than 10 outages,
+    // where the interval's coverage cannot be trusted (issue 12).
     assert!(
-        verdicts >= 54,
+        verdicts >= 50,
         "only {verdicts} of 60 scenarios got a verdict"
     );
     assert!(

@@ -3,6 +3,7 @@
 
 mod analytic;
 mod constructs;
+mod coverage;
 mod data;
 mod design;
 mod determinism;
@@ -15,5 +16,7 @@ mod resources;
 mod robustness;
 mod scale;
 mod simultaneous;
+mod upkeep;
 mod util;
 mod validation;
+mod verdicts;

@@ -101,8 +101,17 @@ fn summary_csv_has_stable_columns_and_one_row() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 2, "{csv}");
     assert_eq!(lines[0], availsim::report::CSV_COLUMNS.join(","));
-    let row: Vec<&str> = lines[1].split(',').collect();
+    // Fields may hold quoted commas (the reason for no verdict).
+    let record = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .next()
+        .expect("a row")
+        .expect("a valid row");
+    let row: Vec<&str> = record.iter().collect();
     assert_eq!(row.len(), availsim::report::CSV_COLUMNS.len());
+    let u = report_column(&row, "unavailability");
+    assert!(u.parse::<f64>().unwrap() > 0.0);
+    assert!(report_column(&row, "no_verdict_reason").contains("outages"));
     assert_eq!(row[0], "quorum");
     assert_eq!(row[20], "structure-function");
     let report: availsim::Report = serde_json::from_str(
@@ -190,4 +199,12 @@ fn plot_rejects_a_file_that_is_not_a_report() {
         "{}",
         stderr(&o)
     );
+}
+
+fn report_column<'a>(row: &[&'a str], name: &str) -> &'a str {
+    let i = availsim::report::CSV_COLUMNS
+        .iter()
+        .position(|c| *c == name)
+        .expect("column");
+    row[i]
 }
