@@ -16,16 +16,15 @@
 //! - At the cycle's exit from the all-fine set, the state (every clock's
 //!   age included) is copied and a *biased excursion* runs from the copy
 //!   back to the all-fine set: while the system is up and not all-fine,
-//!   every failure clock (instances, common-cause shocks) is scaled so
-//!   that each has the same biased rate and the next event is a failure
-//!   with probability about [`path::FAILURE_BIAS`]; a switchover fails with
-//!   probability at least [`path::SWITCH_BIAS`]. Repairs, delays and
-//!   everything while the system is down run unbiased. The likelihood
-//!   ratio L takes exp((b − 1)·ΔH) per clock per sojourn and 1/b per biased
-//!   firing, so any continuous life law can be biased; deterministic and
-//!   empirical lives run unbiased.
-//! - U = E[D·L]/E[T], with D the system down time of the excursion; the
-//!   outage frequency is E[N·L]/E[T] (N outages begun in the excursion).
+//!   every clock with a hazard (failures, common-cause shocks, pending
+//!   repairs and delays) competes through its cumulative hazard, a failure
+//!   is chosen with probability `FAILURE_BIAS` (0.6) and the failing clock
+//!   from an even mix of the original odds and the uniform choice; a
+//!   switchover fails with probability at least `SWITCH_BIAS` (0.25).
+//!   Every likelihood-ratio factor is bounded (see `Path::biased_step`);
+//!   deterministic and empirical durations run unbiased.
+//! - U = E\[D·L\]/E\[T\], with D the system down time of the excursion; the
+//!   outage frequency is E\[N·L\]/E\[T\] (N outages begun in the excursion).
 //!   The interval is the delta method's on independent work units.
 //! - When every life is exponential and there is no standby, the all-fine
 //!   state is regenerative and a work unit is one cycle. Otherwise
