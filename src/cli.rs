@@ -135,6 +135,10 @@ pub struct CheckArgs {
     /// Overrides of the scenario's simulation block.
     #[command(flatten)]
     pub sim: SimArgs,
+    /// Output format: the readable description, or the analytic figures of
+    /// every file as a JSON array.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// Options of `plot`.

@@ -21,8 +21,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::steady;
-use super::structure::Structure;
+use super::structure::{Probs, Structure};
+use super::{steady, steady_down};
 use crate::model::Model;
 
 /// The importance of one instance (or common cause).
@@ -69,6 +69,11 @@ impl Importance {
 /// The exact steady-state importance of every instance, then every common
 /// cause, where the structure function applies.
 pub fn exact(model: &Model) -> Option<Vec<Importance>> {
+    // One structure evaluation per instance: quadratic, so large models
+    // take the estimates from the simulation instead.
+    if model.instances.len() + model.common_causes.len() > MAX_EXACT {
+        return None;
+    }
     // Instances that hold data are down for repair and restore: their
     // availability is that of the effective model (`data.rs`).
     if let Some((eff, exact, _)) = super::data::effective_model(model) {
@@ -80,34 +85,54 @@ pub fn exact(model: &Model) -> Option<Vec<Importance>> {
         .iter()
         .map(|i| steady(&i.failure, &i.repair))
         .collect();
+    let pd: Vec<f64> = model
+        .instances
+        .iter()
+        .map(|i| steady_down(&i.failure, &i.repair))
+        .collect();
     let q: Vec<f64> = model
         .common_causes
         .iter()
-        .map(|c| 1.0 - steady(&c.failure, &c.repair))
+        .map(|c| steady_down(&c.failure, &c.repair))
         .collect();
-    let u = 1.0 - sf.evaluate(&p, &q);
+    let qd: Vec<f64> = model
+        .common_causes
+        .iter()
+        .map(|c| steady(&c.failure, &c.repair))
+        .collect();
+    // Unavailabilities computed directly (no 1 − A).
+    let unavailability = |up: &[f64], down: &[f64], active: &[f64], inactive: &[f64]| {
+        sf.evaluate_both(&Probs {
+            up,
+            down,
+            active,
+            inactive,
+        })
+        .1
+    };
+    let u = unavailability(&p, &pd, &q, &qd);
     let mut out = Vec::new();
     for i in 0..p.len() {
-        let (mut up, mut down) = (p.clone(), p.clone());
-        up[i] = 1.0;
-        down[i] = 0.0;
-        let u1 = 1.0 - sf.evaluate(&up, &q);
-        let u0 = 1.0 - sf.evaluate(&down, &q);
+        let (mut up, mut down) = (p.clone(), pd.clone());
+        (up[i], down[i]) = (1.0, 0.0);
+        let u1 = unavailability(&up, &down, &q, &qd);
+        (up[i], down[i]) = (0.0, 1.0);
+        let u0 = unavailability(&up, &down, &q, &qd);
         out.push(Importance::from_unavailabilities(
             u,
             u0,
             u1,
-            Some(1.0 - p[i]),
+            Some(pd[i]),
             true,
         ));
     }
     for c in 0..q.len() {
         // A common cause is "down" (holding its instances) when active.
-        let (mut off, mut on) = (q.clone(), q.clone());
-        off[c] = 0.0;
-        on[c] = 1.0;
-        let u1 = 1.0 - sf.evaluate(&p, &off);
-        let u0 = 1.0 - sf.evaluate(&p, &on);
+        let (mut active, mut inactive) = (q.clone(), qd.clone());
+        (active[c], inactive[c]) = (0.0, 1.0);
+        let u1 = unavailability(&p, &pd, &active, &inactive);
+        (active[c], inactive[c]) = (1.0, 0.0);
+        let u0 = unavailability(&p, &pd, &active, &inactive);
         out.push(Importance::from_unavailabilities(
             u,
             u0,
@@ -118,6 +143,9 @@ pub fn exact(model: &Model) -> Option<Vec<Importance>> {
     }
     Some(out)
 }
+
+/// Most instances and common causes given exact importances.
+const MAX_EXACT: usize = 2_000;
 
 /// The importance of one unit estimated from simulated hours: the window's
 /// total hours, the system's down hours, the unit's down hours and the

@@ -14,9 +14,11 @@
 //!   expected detection, failover and manual-recovery time per active-unit
 //!   failure. No verdict.
 
+pub mod birth_death;
 pub mod ctmc;
 pub mod data;
 pub mod importance;
+pub mod markov;
 pub mod structure;
 pub mod upkeep;
 
@@ -31,6 +33,9 @@ pub enum Method {
     StructureFunction,
     /// A continuous-time Markov chain.
     Ctmc,
+    /// A continuous-time Markov chain with fixed, uniform or empirical
+    /// delays expanded into phase-type stages, extrapolated, with a bound.
+    CtmcPhaseType,
     /// A stated approximation.
     Approximation,
 }
@@ -41,6 +46,7 @@ impl Method {
         match self {
             Method::StructureFunction => "structure-function",
             Method::Ctmc => "ctmc",
+            Method::CtmcPhaseType => "ctmc-phase-type",
             Method::Approximation => "approximation",
         }
     }
@@ -149,7 +155,7 @@ pub fn analyze(model: &Model) -> Analysis {
         return analyze_model(model);
     };
     let mut a = analyze_model(&eff);
-    if !exact && a.exact {
+    if !exact && (a.exact || a.error_bound.is_some()) {
         a.exact = false;
         a.method = a.method.map(|_| Method::Approximation);
         a.interval = None;
@@ -167,79 +173,147 @@ fn analyze_model(model: &Model) -> Analysis {
     let exponential = all_exponential(model);
     match Structure::new(model) {
         Ok(sf) => structure_analysis(model, &sf, exponential),
-        Err(why) if exponential => match ctmc::Chain::build(model) {
-            Ok(chain) => {
-                let sim = &model.simulation;
-                Analysis {
-                    method: Some(Method::Ctmc),
-                    exact: true,
-                    steady_state: Some(chain.steady_state()),
-                    interval: Some(chain.interval(sim.warmup, sim.horizon)),
-                    mttf_hours: chain.mttf(),
-                    note: format!(
-                        "continuous-time Markov chain of {} states ({why})",
-                        chain.states()
-                    ),
-                    startup_bias: None,
-                    startup_bias_allowance: None,
-                    error_bound: None,
-                    states: None,
-                    outage_rate: None,
-                    steady_unavailability: None,
-                    interval_unavailability: None,
-                }
-            }
-            Err(too_big) => approximation(model, format!("{why}; {too_big}")),
+        Err(why) => match markov::analyze(model, &why) {
+            Ok(a) => a,
+            Err(no_chain) => approximation(model, format!("{why}; {no_chain}")),
         },
-        Err(why) => approximation(
-            model,
-            format!("{why}, and not every distribution is exponential"),
-        ),
     }
 }
 
+/// Largest chain built only for the MTTF of independent units.
+const MTTF_STATES: usize = 100_000;
+
 fn structure_analysis(model: &Model, sf: &Structure, exponential: bool) -> Analysis {
     let (p, q) = unit_probabilities(model, steady);
-    let steady_state = sf.evaluate(&p, &q);
+    let (pd, qd) = unit_probabilities(model, steady_down);
+    let probs = structure::Probs {
+        up: &p,
+        down: &pd,
+        active: &q,
+        inactive: &qd,
+    };
+    let (steady_state, steady_u) = sf.evaluate_both(&probs);
     let sim = &model.simulation;
-    let interval = exponential.then(|| interval_availability(model, sf, sim.warmup, sim.horizon));
+    let interval = exponential.then(|| interval_both(model, sf, sim.warmup, sim.horizon));
+    let mut notes = Vec::new();
     let mttf_hours = if exponential {
-        ctmc::Chain::build(model).ok().and_then(|c| c.mttf())
+        match birth_death::BirthDeath::of(model) {
+            Some(bd) => bd.mttf(),
+            None => match ctmc::Chain::expanded_within(model, 1, MTTF_STATES) {
+                Ok(c) => c.mttf(),
+                Err(e) => {
+                    notes.push(format!("no MTTF: {e}"));
+                    None
+                }
+            },
+        }
     } else {
         None
     };
-    let note = if exponential {
-        "structure function of independent exponential units: exact steady state and interval availability"
+    let outage_rate = structure_outage_rate(model, sf, &probs);
+    let mut note = if exponential {
+        "structure function of independent exponential units: exact steady state and interval availability".to_string()
     } else {
-        "structure function of independent units: exact steady state (mean-up / (mean-up + mean-down)); the interval value needs exponential units"
+        "structure function of independent units: exact steady state (mean-up / (mean-up + mean-down)); the interval value needs exponential units".to_string()
     };
+    for n in notes {
+        note.push_str("; ");
+        note.push_str(&n);
+    }
     let bias = (!exponential).then(|| crate::bias::startup_bias(model, sf));
     let (startup_bias, startup_bias_allowance) = match &bias {
         None => (None, None),
         Some(Ok(b)) => (Some(b.bias), Some(b.allowance())),
         Some(Err(_)) => (Some(f64::NAN), Some(f64::NAN)),
     };
-    let mut note = note.to_string();
     if let Some(Err(why)) = &bias {
         note.push_str(&format!(
             "; the start-up bias could not be estimated: {why}"
         ));
     }
+    let interval = interval.and_then(|(a, u)| Some((probability(a)?, probability(u)?)));
+    let (Some(steady_state), Some(steady_u)) = (probability(steady_state), probability(steady_u))
+    else {
+        return approximation(
+            model,
+            "the structure function gave a value out of range".into(),
+        );
+    };
     Analysis {
         method: Some(Method::StructureFunction),
         exact: true,
         steady_state: Some(steady_state),
-        interval,
-        mttf_hours,
+        interval: interval.map(|x| x.0),
+        mttf_hours: mttf_hours.filter(|m| m.is_finite() && *m > 0.0),
         note,
         startup_bias,
         startup_bias_allowance,
-        error_bound: None,
+        error_bound: Some(0.0),
         states: None,
-        outage_rate: None,
-        steady_unavailability: None,
-        interval_unavailability: None,
+        outage_rate,
+        steady_unavailability: Some(steady_u),
+        interval_unavailability: interval.map(|x| x.1),
     }
+}
+
+/// `x` as a probability: rounding just above 1 (sums of many terms) is
+/// taken as 1; anything else outside [0, 1], or not finite, is `None`.
+pub fn probability(x: f64) -> Option<f64> {
+    (x.is_finite() && (0.0..=1.0 + 1e-12).contains(&x)).then(|| x.min(1.0))
+}
+
+/// Steady-state unavailability of a unit: mean-down / (mean-up +
+/// mean-down), computed directly.
+pub fn steady_down(up: &Dist, down: &Dist) -> f64 {
+    let d = down.mean();
+    d / (up.mean() + d)
+}
+
+/// Steady-state system failures per hour of independent units, any
+/// distributions: Σᵢ I_B(i)/(E[up]+E[down]) over instances, plus each
+/// common cause's onsets per hour times the system's loss when it starts.
+fn structure_outage_rate(model: &Model, sf: &Structure, probs: &structure::Probs) -> Option<f64> {
+    let imp = sf.importances(probs);
+    let mut rate = 0.0;
+    for (i, inst) in model.instances.iter().enumerate() {
+        rate += imp[i] / (inst.failure.mean() + inst.repair.mean());
+    }
+    if model.common_causes.len() > 64 {
+        return None;
+    }
+    for (k, cc) in model.common_causes.iter().enumerate() {
+        let (mut on, mut off) = (probs.active.to_vec(), probs.inactive.to_vec());
+        (on[k], off[k]) = (0.0, 1.0);
+        let idle = sf
+            .evaluate_both(&structure::Probs {
+                active: &on,
+                inactive: &off,
+                ..*probs
+            })
+            .0;
+        (on[k], off[k]) = (1.0, 0.0);
+        let held = sf
+            .evaluate_both(&structure::Probs {
+                active: &on,
+                inactive: &off,
+                ..*probs
+            })
+            .0;
+        rate += (idle - held) / (cc.failure.mean() + cc.repair.mean());
+    }
+    (rate.is_finite() && rate >= 0.0).then_some(rate)
+}
+
+/// Birnbaum importances of all instances in one pass.
+fn importances(sf: &Structure, p: &[f64], q: &[f64]) -> Vec<f64> {
+    let pd: Vec<f64> = p.iter().map(|x| 1.0 - x).collect();
+    let qd: Vec<f64> = q.iter().map(|x| 1.0 - x).collect();
+    sf.importances(&structure::Probs {
+        up: p,
+        down: &pd,
+        active: q,
+        inactive: &qd,
+    })
 }
 
 /// Each instance's probability of being up and each common cause's
@@ -264,16 +338,43 @@ fn unit_probabilities(
 
 /// The structure function at time `t` from all up (exponential units).
 pub fn point_availability(model: &Model, sf: &Structure, t: f64) -> f64 {
-    let point = |up: &Dist, down: &Dist| exponential_point(up.mean(), down.mean(), t);
-    let (p, q) = unit_probabilities(model, point);
-    sf.evaluate(&p, &q)
+    point_both(model, sf, t).0
 }
 
-/// Expected availability over [a, b] from all up at 0 (exponential units):
+/// (availability, unavailability) at `t` from all up (exponential units),
+/// each computed directly: a unit is down with probability
+/// λ/(λ+μ)·(1 − e^{−(λ+μ)t}), taken with `expm1`.
+pub fn point_both(model: &Model, sf: &Structure, t: f64) -> (f64, f64) {
+    let down = |up: &Dist, down: &Dist| {
+        let (l, m) = (1.0 / up.mean(), 1.0 / down.mean());
+        l / (l + m) * -(-(l + m) * t).exp_m1()
+    };
+    let up = |u: &Dist, d: &Dist| {
+        let (l, m) = (1.0 / u.mean(), 1.0 / d.mean());
+        m / (l + m) + l / (l + m) * (-(l + m) * t).exp()
+    };
+    let (p, q) = unit_probabilities(model, up);
+    let (pd, qd) = unit_probabilities(model, down);
+    sf.evaluate_both(&structure::Probs {
+        up: &p,
+        down: &pd,
+        active: &q,
+        inactive: &qd,
+    })
+}
+
+/// Expected availability over [a, b] from all up (exponential units):
 /// the point availability integrated by 10-point Gauss–Legendre on panels
 /// no wider than half the shortest time scale still decaying, and the
 /// steady state beyond the point where every transient term is below e^{−40}.
 pub fn interval_availability(model: &Model, sf: &Structure, a: f64, b: f64) -> f64 {
+    interval_both(model, sf, a, b).0
+}
+
+/// Expected (availability, unavailability) over [a, b] from all up
+/// (exponential units), each integrated directly as in
+/// [`interval_availability`].
+pub fn interval_both(model: &Model, sf: &Structure, a: f64, b: f64) -> (f64, f64) {
     let mut rates: Vec<f64> = model
         .instances
         .iter()
@@ -282,8 +383,25 @@ pub fn interval_availability(model: &Model, sf: &Structure, a: f64, b: f64) -> f
         .map(|(f, r)| 1.0 / f.mean() + 1.0 / r.mean())
         .collect();
     rates.sort_by(|x, y| y.total_cmp(x));
-    let f = |t: f64| point_availability(model, sf, t);
-    integrate_decaying(f, &rates, a, b) / (b - a)
+    rates.dedup();
+    // Both integrated on the same panels, one structure evaluation per node.
+    let mut down_total = 0.0;
+    let mut t = a;
+    let mut up_total = 0.0;
+    while t < b {
+        let Some(&rate) = rates.iter().find(|&&r| r * t < 40.0) else {
+            let (u, d) = point_both(model, sf, t);
+            up_total += u * (b - t);
+            down_total += d * (b - t);
+            break;
+        };
+        let end = (t + 0.5 / rate).min(b);
+        let (u, d) = gauss_legendre_pair(&|x| point_both(model, sf, x), t, end);
+        up_total += u;
+        down_total += d;
+        t = end;
+    }
+    (up_total / (b - a), down_total / (b - a))
 }
 
 /// ∫ₐᵇ f for f = constant + Σ c_j e^{−r_j t} (products of such terms
@@ -301,6 +419,34 @@ pub fn integrate_decaying(f: impl Fn(f64) -> f64, rates: &[f64], a: f64, b: f64)
     }
     total
 }
+
+/// 10-point Gauss–Legendre quadrature of a pair of functions on [a, b].
+fn gauss_legendre_pair(f: &impl Fn(f64) -> (f64, f64), a: f64, b: f64) -> (f64, f64) {
+    let (mid, half) = ((a + b) / 2.0, (b - a) / 2.0);
+    let (mut s0, mut s1) = (0.0, 0.0);
+    for (x, w) in GL_X.iter().zip(GL_W) {
+        let (l, r) = (f(mid - half * x), f(mid + half * x));
+        s0 += w * (l.0 + r.0);
+        s1 += w * (l.1 + r.1);
+    }
+    (s0 * half, s1 * half)
+}
+
+/// Gauss–Legendre nodes (positive half) and weights, 10 points.
+const GL_X: [f64; 5] = [
+    0.148_874_338_981_631_2,
+    0.433_395_394_129_247_2,
+    0.679_409_568_299_024_4,
+    0.865_063_366_688_984_5,
+    0.973_906_528_517_171_7,
+];
+const GL_W: [f64; 5] = [
+    0.295_524_224_714_752_9,
+    0.269_266_719_309_996_4,
+    0.219_086_362_515_982,
+    0.149_451_349_150_580_6,
+    0.066_671_344_308_688_1,
+];
 
 /// 10-point Gauss–Legendre quadrature on [a, b].
 fn gauss_legendre(f: &impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
@@ -421,18 +567,8 @@ fn failure_frequency(unit: &Node, model: &Model) -> f64 {
         .iter()
         .map(|i| steady(&i.failure, &i.repair))
         .collect();
-    members
-        .iter()
-        .map(|&i| p[i] * rate(i) * importance(&sf, &p, &[], i))
-        .sum()
-}
-
-/// Birnbaum importance of instance `i`: P(up | i up) − P(up | i down).
-fn importance(sf: &Structure, p: &[f64], q: &[f64], i: usize) -> f64 {
-    let (mut hi, mut lo) = (p.to_vec(), p.to_vec());
-    hi[i] = 1.0;
-    lo[i] = 0.0;
-    sf.evaluate(&hi, q) - sf.evaluate(&lo, q)
+    let imp = importances(&sf, &p, &[]);
+    members.iter().map(|&i| p[i] * rate(i) * imp[i]).sum()
 }
 
 /// The mean repair time of the first instance of a unit (what ends a stuck

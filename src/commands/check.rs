@@ -7,15 +7,45 @@ use availsim::report::text;
 use availsim::Model;
 
 use super::{load_all, out};
-use crate::cli::CheckArgs;
+use crate::cli::{CheckArgs, Format};
 
 /// `availsim check`.
 pub fn check(args: &CheckArgs) -> Result<()> {
     let models = load_all(&args.files, &args.sim)?;
+    if args.format == Format::Json {
+        let all: Vec<serde_json::Value> = models.iter().map(figures).collect();
+        let text = serde_json::to_string_pretty(&all)?;
+        out!("{text}\n")?;
+        return Ok(());
+    }
     for m in &models {
         out!("{}", describe(m))?;
     }
     Ok(())
+}
+
+/// Hours in a year of 365 days (outages per year).
+const HOURS_PER_YEAR: f64 = 8760.0;
+
+/// The analytic figures of one scenario as `check --format json` prints
+/// them.
+fn figures(m: &Model) -> serde_json::Value {
+    let a = availsim::analytic::analyze(m);
+    serde_json::json!({
+        "scenario": m.name,
+        "source": m.source,
+        "method": a.method.map(|x| x.name()),
+        "exact": a.exact,
+        "availability": a.steady_state,
+        "unavailability": a.steady_unavailability,
+        "error_bound": a.error_bound,
+        "interval_availability": a.interval,
+        "interval_unavailability": a.interval_unavailability,
+        "mttf_hours": a.mttf_hours,
+        "outages_per_year": a.outage_rate.map(|r| r * HOURS_PER_YEAR),
+        "states": a.states,
+        "note": a.note,
+    })
 }
 
 /// The resolved scenario as `check` prints it.
@@ -108,10 +138,22 @@ fn describe(m: &Model) -> String {
     let _ = writeln!(o, "\nanalytic check:");
     match a.method {
         Some(method) => {
-            let kind = if a.exact { "exact" } else { "approximate" };
+            let kind = match (a.exact, a.error_bound) {
+                (true, _) => "exact",
+                (false, Some(_)) => "bounded",
+                (false, None) => "approximate",
+            };
             let _ = writeln!(o, "  method          {} ({kind})", method.name());
             if let Some(v) = a.steady_state {
                 let _ = writeln!(o, "  steady state    {v:.10}");
+            }
+            if let Some(u) = a.steady_unavailability {
+                let bound = match a.error_bound {
+                    Some(0.0) => " (exact)".to_string(),
+                    Some(b) => format!(" ± {b:.2e}"),
+                    None => " (error not bounded)".to_string(),
+                };
+                let _ = writeln!(o, "  unavailability  {u:.6e}{bound}");
             }
             if let Some(v) = a.interval {
                 let _ = writeln!(
@@ -122,7 +164,13 @@ fn describe(m: &Model) -> String {
                 );
             }
             if let Some(h) = a.mttf_hours {
-                let _ = writeln!(o, "  MTTF            {} ({h:.6} h)", text::human_hours(h));
+                let _ = writeln!(o, "  MTTF            {} ({h:.6e} h)", text::human_hours(h));
+            }
+            if let Some(r) = a.outage_rate {
+                let _ = writeln!(o, "  outages/year    {:.6e}", r * HOURS_PER_YEAR);
+            }
+            if let Some(n) = a.states {
+                let _ = writeln!(o, "  states          {n}");
             }
         }
         None => {

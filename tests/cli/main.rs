@@ -9,6 +9,7 @@ mod design;
 mod determinism;
 mod exact;
 mod hardening;
+mod markov;
 mod precision;
 mod rare;
 mod reports;
