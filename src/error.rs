@@ -129,18 +129,27 @@ fn render_invalid(file: &std::path::Path, issues: &[Issue]) -> String {
 /// names and values echoed from user input cannot move the cursor, recolour
 /// the terminal or forge extra lines of output.
 pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(hidden) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if c.is_control() {
+        if hidden(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// Characters that change how a message looks rather than what it says:
+/// control characters and the invisible format characters (bidirectional
+/// overrides and isolates, zero-width spaces and joiners, the BOM), which
+/// can make a name display as something else.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{61c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
 }
 
 /// A path as messages show it: displayed, control characters escaped.

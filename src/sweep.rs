@@ -26,7 +26,21 @@ pub fn parse_set(spec: &str) -> Result<(String, Vec<Value>), String> {
     if path == "system" || path.starts_with("system.") || path.starts_with("system[") {
         return Err("a sweep sets a numeric or duration field outside `system`".into());
     }
-    Ok((path.to_string(), parse_values(values)?))
+    if matches!(path, "name" | "description" | "$schema") {
+        return Err(format!(
+            "a sweep cannot set `{path}`: it sets a numeric or duration field, e.g. components.web.count=1..6"
+        ));
+    }
+    let values = parse_values(values)?;
+    for (i, v) in values.iter().enumerate() {
+        if values[..i].contains(v) {
+            return Err(format!(
+                "invalid --set \"{}\": the value {v} is listed twice; give each value once",
+                crate::error::escape(spec)
+            ));
+        }
+    }
+    Ok((path.to_string(), values))
 }
 
 /// Parses `1,2,4`, `8h,24h`, `1..6` (step 1) or `0.5..2:0.5`; whole numbers

@@ -25,6 +25,7 @@ pub fn batch(args: &BatchArgs) -> Result<()> {
     unique_names(&models)?;
     no_batch_output_names(&models)?;
     time_limit_needs_rounds(&models, common)?;
+    super::check_out_dir(&common.out)?;
     let mut reports = Vec::new();
     let mut skipped = 0;
     for model in &models {
@@ -89,8 +90,9 @@ fn no_batch_output_names(models: &[Model]) -> Result<()> {
     }
 }
 
-/// The scenario files: files as given, folders as their *.json files in
-/// name order.
+/// The scenario files: files as given, folders as their *.json entries in
+/// name order (a dangling link or a FIFO among them is then refused by the
+/// reader, rather than skipped silently).
 fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for input in inputs {
@@ -102,7 +104,7 @@ fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
             let mut found: Vec<PathBuf> = entries
                 .flatten()
                 .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "json") && p.is_file())
+                .filter(|p| p.extension().is_some_and(|e| e == "json") && !p.is_dir())
                 .collect();
             found.sort();
             if found.is_empty() {

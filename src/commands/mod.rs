@@ -197,11 +197,46 @@ pub fn progress_bar(label: &str, total: u64, quiet: bool) -> Meter {
 /// Seconds between plain progress lines: `AVAILSIM_PROGRESS_INTERVAL` when
 /// it is a positive number, else [`PROGRESS_LINE_SECONDS`].
 fn line_interval() -> f64 {
-    std::env::var("AVAILSIM_PROGRESS_INTERVAL")
-        .ok()
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| *s > 0.0 && s.is_finite())
-        .unwrap_or(PROGRESS_LINE_SECONDS)
+    let Ok(text) = std::env::var("AVAILSIM_PROGRESS_INTERVAL") else {
+        return PROGRESS_LINE_SECONDS;
+    };
+    match text.trim().parse::<f64>() {
+        Ok(s) if s > 0.0 && s.is_finite() => s,
+        _ => {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| {
+                warn(&format!(
+                    "AVAILSIM_PROGRESS_INTERVAL=\"{}\" is not a positive number of seconds: using {PROGRESS_LINE_SECONDS}",
+                    escape(&text)
+                ));
+            });
+            PROGRESS_LINE_SECONDS
+        }
+    }
+}
+
+/// Refuses an output folder that cannot be one (an existing file), before
+/// anything is simulated.
+///
+/// # Errors
+/// A usage error naming the path.
+pub fn check_out_dir(out: &Path) -> Result<()> {
+    let mut at = Some(out);
+    while let Some(p) = at {
+        if let Ok(meta) = std::fs::metadata(p) {
+            if !meta.is_dir() {
+                return Err(Error::Usage(format!(
+                    "--out {}: {} is a file, not a folder; give a folder for the outputs (it is created if missing)",
+                    shown(out),
+                    shown(p)
+                ))
+                .into());
+            }
+            return Ok(());
+        }
+        at = p.parent();
+    }
+    Ok(())
 }
 
 /// Feeds `meter` from simulation progress.
@@ -225,9 +260,10 @@ pub fn threads(common: &Common) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let cap = MAX_THREADS_PER_CORE * cores;
     if asked > cap {
-        warn(&format!(
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| warn(&format!(
             "--threads {asked} is more than {MAX_THREADS_PER_CORE} per core on this machine's {cores} cores: using {cap}"
-        ));
+        )));
         cap
     } else {
         asked

@@ -24,6 +24,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     o.shards = shard.map(|s| s.count);
     let models = load_all_with(&args.files, &o)?;
     unique_names(&models)?;
+    super::check_out_dir(&common.out)?;
     time_limit_needs_rounds(&models, common)?;
     let threads = super::threads(common);
     if let Some(shard) = shard {

@@ -27,6 +27,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     refuse_double_setting(&path, &o)?;
     let base = load_file(&args.file, &o)?;
     super::time_limit_needs_rounds(std::slice::from_ref(&base), common)?;
+    super::check_out_dir(&common.out)?;
     let text = availsim::input::read_text(&args.file)?;
     let doc: Value = serde_json::from_str(&text)?;
     if let Some(t) = args.target {
@@ -45,7 +46,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         let model = load_str(&d.to_string(), &args.file, &o).inspect_err(|_| {
             let _ = writeln!(
                 std::io::stderr().lock(),
-                "error: with {path} = {}:",
+                "the sweep point with {path} = {} is not a valid scenario:",
                 availsim::error::escape(&label(v))
             );
         })?;

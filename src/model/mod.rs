@@ -332,6 +332,35 @@ impl Node {
         }
     }
 
+    /// Adds to `per_cycle[i]` the events a failure of instance `i` causes
+    /// beyond its own failure and repair: a standby's detection,
+    /// switchover and recovery, a balancer's health checks until the
+    /// member is out of rotation and back.
+    fn add_reaction_events(&self, per_cycle: &mut [f64]) {
+        let extra = match self {
+            Node::Standby(s) => {
+                1.0 + f64::from(u8::from(s.detection.is_some()))
+                    + f64::from(u8::from(s.failover.is_some()))
+                    + f64::from(u8::from(s.manual_recovery.is_some()))
+            }
+            Node::Balancer(b) => b.health_check.map_or(1.0, |c| {
+                1.0 + f64::from(c.unhealthy_threshold) + f64::from(c.healthy_threshold)
+            }),
+            _ => 0.0,
+        };
+        // A standby reacts to its active unit, the first one most of the time.
+        let reacting = match self {
+            Node::Standby(s) => s.units.first(),
+            _ => Some(self),
+        };
+        if let Some(node) = reacting.filter(|_| extra > 0.0) {
+            node.for_each_instance(&mut |i| per_cycle[i] += extra);
+        }
+        for child in self.children() {
+            child.add_reaction_events(per_cycle);
+        }
+    }
+
     /// Calls `f` on every instance occurrence, in order.
     pub fn for_each_instance(&self, f: &mut impl FnMut(usize)) {
         match self {
@@ -358,14 +387,20 @@ impl Model {
     /// replication. Used to refuse runs that could not finish.
     pub fn expected_events(&self) -> f64 {
         let h = self.simulation.horizon;
-        let cycles: f64 = self
+        let mut per_cycle = vec![2.0; self.instances.len()];
+        self.system.add_reaction_events(&mut per_cycle);
+        let instances: f64 = self
             .instances
             .iter()
-            .map(|i| (&i.failure, &i.repair))
-            .chain(self.common_causes.iter().map(|c| (&c.failure, &c.repair)))
-            .map(|(up, down)| h / (up.mean() + down.mean()))
+            .zip(&per_cycle)
+            .map(|(i, e)| e * h / (i.failure.mean() + i.repair.mean()))
             .sum();
-        2.0 * cycles * self.simulation.replications as f64
+        let causes: f64 = self
+            .common_causes
+            .iter()
+            .map(|c| 2.0 * h / (c.failure.mean() + c.repair.mean()))
+            .sum();
+        (instances + causes) * self.simulation.replications as f64
     }
 
     /// The resolved topology as an indented tree, one node per line.

@@ -42,10 +42,13 @@ pub struct Maintenance {
 pub struct Latent {
     /// Fraction of failures that are hidden, in [0, 1].
     pub fraction: f64,
-    /// Hours between two tests (tests at interval, 2·interval, …).
+    /// Hours between two tests of the instance.
     pub test_interval: f64,
     /// Hours a test of a working instance takes it out of service.
     pub test_duration: f64,
+    /// This instance's first test: instance j of n is tested first at
+    /// interval·(1 + j/n), so a group's tests are spread evenly.
+    pub first_test: f64,
 }
 
 /// A named pool of spare parts.

@@ -184,6 +184,7 @@ pub fn summary(r: &Report, source: &str) -> String {
         );
     }
     super::data::summary_rows(&mut o, r);
+    super::upkeep::summary_rows(&mut o, r);
     analytic_rows(&mut o, r, dec);
     top_contributors(&mut o, r);
     let _ = writeln!(

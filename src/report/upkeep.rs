@@ -85,3 +85,48 @@ impl UpkeepReport {
         })
     }
 }
+
+/// The summary lines of the block: planned down time, hidden failures and
+/// spares, each only when the scenario has them.
+pub fn summary_rows(o: &mut String, r: &super::Report) {
+    use super::text::{human_hours, row};
+    let Some(m) = &r.maintenance else {
+        return;
+    };
+    if !m.components.is_empty() {
+        row(
+            o,
+            "planned down time",
+            format!("{} /year", human_hours(m.planned_downtime_hours_per_year)),
+            format!(
+                "{:.1}% of system down time; {:.1} maintenance windows per year",
+                100.0 * m.planned_share,
+                m.windows_per_year
+            ),
+        );
+    }
+    if let Some(h) = m.mean_hidden_hours {
+        row(
+            o,
+            "hidden failures",
+            format!("{:.3} /year", m.hidden_failures_per_year),
+            format!(
+                "hidden {} on average; {:.1}% found by a demand (failover)",
+                human_hours(h),
+                100.0 * m.revealed_by_demand_fraction.unwrap_or(0.0)
+            ),
+        );
+    }
+    if m.spare_requests_per_year > 0.0 {
+        row(
+            o,
+            "spare parts",
+            format!("{:.3} /year", m.spare_requests_per_year),
+            format!(
+                "{:.1}% found the shelf empty; repairs waited {} per year for parts",
+                100.0 * m.stockout_fraction.unwrap_or(0.0),
+                human_hours(m.spare_wait_hours_per_year)
+            ),
+        );
+    }
+}

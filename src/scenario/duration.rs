@@ -63,6 +63,9 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
         return Err(invalid());
     }
     if unit.is_empty() {
+        if number.parse::<f64>().is_err() {
+            return Err(invalid());
+        }
         return Err(format!(
             "duration \"{shown}\" has no unit: write a number of hours without quotes, or a unit, like \"{}h\"",
             escape(number)

@@ -80,7 +80,10 @@ impl Loader {
             (0..count)
                 .map(|j| Upkeep {
                     maintenance: maintenance.as_ref().map(|m| m(j)),
-                    latent,
+                    latent: latent.map(|l| Latent {
+                        first_test: l.test_interval * (1.0 + j as f64 / count as f64),
+                        ..l
+                    }),
                     spare,
                 })
                 .collect(),
@@ -192,6 +195,7 @@ impl Loader {
             fraction: raw.fraction,
             test_interval: interval,
             test_duration: duration,
+            first_test: interval,
         })
     }
 

@@ -296,8 +296,8 @@ impl Replication {
                 self.start_times[base + u.maint_slot[i] as usize] = m.first;
             }
             if let Some(l) = u.latent[i] {
-                st.test_next[i] = l.test_interval;
-                self.start_times[base + u.test_slot[i] as usize] = l.test_interval;
+                st.test_next[i] = l.first_test;
+                self.start_times[base + u.test_slot[i] as usize] = l.first_test;
             }
         }
     }

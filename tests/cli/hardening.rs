@@ -409,3 +409,37 @@ fn batch_refuses_a_scenario_named_like_its_summary_before_running() {
     assert!(stderr(&o).contains("batch-summary.csv"), "{}", stderr(&o));
     assert!(!d.path().join("output").exists(), "nothing may run first");
 }
+
+/// The size guard judges a run by its projected events: for every shipped
+/// example the projection must be within a factor of what a run processes
+/// (three-tier's health checks and failovers once made it 2× low).
+#[test]
+fn size_guard_projects_the_events_a_run_processes() {
+    for entry in std::fs::read_dir(scenarios()).unwrap() {
+        let path = entry.unwrap().path();
+        // Maintenance windows, tests and backups are not projected yet.
+        let text = std::fs::read_to_string(&path).unwrap();
+        if ["\"maintenance\"", "\"latent\"", "\"spares\"", "\"data\""]
+            .iter()
+            .any(|k| text.contains(k))
+        {
+            continue;
+        }
+        let overrides = availsim::scenario::Overrides {
+            replications: Some(64),
+            ..Default::default()
+        };
+        let model = availsim::scenario::load_file(&path, &overrides).unwrap();
+        if model.expected_events() > 2e6 {
+            continue;
+        }
+        let ran = availsim::run(&model, 1).unwrap().simulation.events as f64;
+        let projected = model.expected_events();
+        let ratio = projected / ran;
+        assert!(
+            (0.6..=4.0).contains(&ratio),
+            "{}: projected {projected:.3e} events, ran {ran:.3e}",
+            path.display()
+        );
+    }
+}
