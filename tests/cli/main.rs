@@ -11,6 +11,7 @@ mod exact;
 mod hardening;
 mod markov;
 mod precision;
+mod rare;
 mod reports;
 mod resources;
 mod robustness;
