@@ -457,6 +457,9 @@ fn standby_label(s: &Standby) -> String {
             None => label.push_str(", no manual recovery"),
         }
     }
+    if let Some(lag) = &s.replication_lag {
+        let _ = write!(label, "; async replication, each failover loses {lag}");
+    }
     label.push(')');
     label
 }
