@@ -280,18 +280,11 @@ impl Partial {
     }
 }
 
-/// A stable hash (FNV-1a, 64 bits) of the resolved scenario: everything the
-/// results depend on, not the file's path.
+/// A stable hash (FNV-1a, 64 bits) of the canonical resolved scenario JSON
+/// ([`crate::scenario::canonical_json`]): everything the results depend on,
+/// not the file's path, key order or whitespace.
 pub fn scenario_hash(model: &Model) -> String {
-    let mut m = model.clone();
-    m.source.clear();
-    let text = format!("{m:?}");
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    model.hash.clone()
 }
 
 /// Runs shard `shard` of `model` (loaded from `text` with `overrides`).

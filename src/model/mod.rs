@@ -42,6 +42,9 @@ pub struct Model {
     /// Recovery-point objectives (SPEC §8): hours of data a loss incident
     /// may lose, in file order.
     pub rpo_objectives: Vec<f64>,
+    /// The scenario hash (see [`crate::scale::scenario_hash`]): FNV-1a of
+    /// the canonical resolved scenario JSON.
+    pub hash: String,
 }
 
 /// A repair crew: at most `size` repairs at once, the rest wait in FIFO order.

@@ -92,6 +92,55 @@ pub fn load_bytes(bytes: &[u8], path: &Path, overrides: &Overrides) -> Result<Mo
     load_str(text, path, overrides)
 }
 
+/// The canonical resolved scenario JSON: the file's JSON with its
+/// `simulation` block replaced by the settings after command-line overrides,
+/// object keys sorted at every level, no whitespace, numbers as written by
+/// `serde_json` (shortest round-trip form).
+pub fn canonical_json(value: &Value, sim: &crate::model::Simulation) -> String {
+    let mut v = value.clone();
+    if let Value::Object(map) = &mut v {
+        map.insert(
+            "simulation".into(),
+            serde_json::json!({
+                "horizon": sim.horizon,
+                "replications": sim.replications,
+                "seed": sim.seed,
+                "warmup": sim.warmup,
+                "transient_points": sim.transient_points,
+                "engine": format!("{:?}", sim.engine),
+                "precision": sim.precision,
+                "method": format!("{:?}", sim.method),
+                "cap": sim.cap,
+                "rare_cap": sim.rare_cap,
+            }),
+        );
+    }
+    fn sorted(v: Value) -> Value {
+        match v {
+            Value::Object(map) => {
+                let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+            }
+            Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+            other => other,
+        }
+    }
+    sorted(v).to_string()
+}
+
+/// FNV-1a (64 bits, hex) of [`canonical_json`]: the same scenario gives the
+/// same hash whatever its key order, whitespace or file path, and adding a
+/// field to the in-memory model changes no hash.
+fn canonical_hash(value: &Value, sim: &crate::model::Simulation) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in canonical_json(value, sim).bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
 /// Validates a scenario given as text.
 ///
 /// # Errors
@@ -121,7 +170,10 @@ pub fn load_str(text: &str, path: &Path, overrides: &Overrides) -> Result<Model,
     let mut loader = Loader::default();
     let model = loader.load(raw, path, overrides);
     match model {
-        Some(model) if loader.issues.is_empty() => Ok(model),
+        Some(mut model) if loader.issues.is_empty() => {
+            model.hash = canonical_hash(&value, &model.simulation);
+            Ok(model)
+        }
         _ => Err(Error::Invalid {
             file,
             issues: loader.issues,
@@ -309,6 +361,7 @@ impl Loader {
             spares: std::mem::take(&mut self.spares),
             load_sharing: std::mem::take(&mut self.load_shares),
             rpo_objectives,
+            hash: String::new(),
         };
         self.size(&model, overrides.shards);
         Some(model)

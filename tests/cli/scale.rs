@@ -361,3 +361,58 @@ fn sweep_errors_name_the_path_and_the_value() {
     let o = d.run(&["sweep", pool.to_str().unwrap(), "--set", "system.series=1"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `scenario_hash` is FNV-1a of the canonical resolved scenario JSON: key
+/// order, whitespace and the file's path do not change it; a value in the
+/// file or a command-line override does.
+#[test]
+fn scenario_hash_is_a_hash_of_the_canonical_resolved_json() {
+    use availsim::scenario::{canonical_json, load_str, Overrides};
+    let a = r#"{"simulation": {"horizon": 1000, "replications": 10, "seed": 3},
+        "components": {"db": {"failure": {"dist": "exponential", "mean": 100},
+                              "repair": {"dist": "deterministic", "value": 5},
+                              "data": {"loss_on_failure": 1, "restore": {"dist": "deterministic", "value": 2},
+                                       "backup": {"interval": 24, "duration": 1}}}},
+        "system": "db"}"#;
+    let b = r#"{"system":"db","components":{"db":{"data":{"backup":{"duration":1,
+        "interval":24},"restore":{"dist":"deterministic","value":2},"loss_on_failure":1},"repair":{"dist":"deterministic","value":5},
+        "failure":{"dist":"exponential","mean":100}}},"simulation":{"seed":3,"replications":10,
+        "horizon":1000}}"#;
+    let o = Overrides::default();
+    let ma = load_str(a, Path::new("a.json"), &o).unwrap();
+    let mb = load_str(b, Path::new("elsewhere/b.json"), &o).unwrap();
+    let hash = availsim::scale::scenario_hash(&ma);
+    assert_eq!(hash.len(), 16);
+    assert_eq!(hash, availsim::scale::scenario_hash(&mb));
+    // FNV-1a of the canonical text, computed here independently.
+    let text = canonical_json(&serde_json::from_str(a).unwrap(), &ma.simulation);
+    assert!(
+        text.starts_with(r#"{"components":{"db":{"data":{"backup":{"duration":1,"interval":24}"#)
+    );
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        h = (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    assert_eq!(hash, format!("{h:016x}"));
+    // A changed value or override changes it.
+    let c = a.replace("\"interval\": 24", "\"interval\": 12");
+    let mc = load_str(&c, Path::new("a.json"), &o).unwrap();
+    assert_ne!(hash, availsim::scale::scenario_hash(&mc));
+    let seeded = Overrides {
+        seed: Some(4),
+        ..Default::default()
+    };
+    let md = load_str(a, Path::new("a.json"), &seeded).unwrap();
+    assert_ne!(hash, availsim::scale::scenario_hash(&md));
+    // The override gives the hash of the file that says the same.
+    let me = load_str(
+        &a.replace("\"seed\": 3", "\"seed\": 4"),
+        Path::new("a.json"),
+        &o,
+    )
+    .unwrap();
+    assert_eq!(
+        availsim::scale::scenario_hash(&md),
+        availsim::scale::scenario_hash(&me)
+    );
+}
