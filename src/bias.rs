@@ -12,23 +12,18 @@
 //! than one of stationary age for a long time), so p(t) is *simulated*: each
 //! distinct unit (time to failure, time to repair) is run alone from new as
 //! an alternating renewal process, many times, with fixed random streams, and
-//! its mean down time per bin of the window recorded. The structure function
+//! its mean down time per bin of the window recorded. Bins are half the
+//! shortest mean repair wide (100 to 50,000 of them, fewer for very large
+//! models): identical units with lives of little variance start in phase and
+//! at first fail together, and the bin average of a product (both down) is
+//! not the product of the bin averages unless a bin is shorter than a
+//! repair. The structure function
 //! on the bins' availabilities gives the bias; its Monte-Carlo standard
 //! error is reported with it. Cost: at most about [`SAMPLE_BUDGET`] samples
-//! per distinct unit (identical units share one simulation).
-//!
-//! The bins must be fine: the structure function is not linear, and
-//! averaging p(t) over a bin before applying it is wrong when the curves are
-//! spiky (deterministic lives keep two new units failing together for many
-//! cycles: a 1-of-2 pair of 100 h lives was FAILed at z = −10). The bins are
-//! a quarter of the shortest mean up or down time, within limits on work and
-//! memory; the difference from the average over pairs of merged bins is
-//! added to the bound, so a resolution the limits cut short widens the
-//! allowance instead of hiding the error.
+//! per distinct unit.
 
 use std::collections::HashMap;
 
-use crate::analytic::structure::Probs;
 use crate::analytic::Structure;
 use crate::model::{Dist, Model};
 use crate::sim::replication_rng;
@@ -40,20 +35,10 @@ pub const SAMPLE_BUDGET: f64 = 2e6;
 const MIN_BINS: usize = 100;
 
 /// Most bins of the window.
-const MAX_BINS: usize = 100_000;
+const MAX_BINS: usize = 50_000;
 
-/// Most (bins × instances): the structure function is evaluated once per
-/// bin.
-const MAX_BIN_EVALUATIONS: f64 = 3e7;
-
-/// Most (bins × distinct units): the curves kept in memory.
-const MAX_BIN_CELLS: f64 = 2e7;
-
-/// Bins per shortest mean up or down time: the units' curves are resolved
-/// finely enough that a product of curves (units in parallel) is averaged
-/// correctly even when the curves are spiky (deterministic lives keep
-/// identical units failing together for many cycles; issue 11, hostile N2).
-const BINS_PER_FEATURE: f64 = 4.0;
+/// Budget of structure-function evaluations (bins × units) for the curve.
+const EVAL_BUDGET: f64 = 2e7;
 
 /// Trajectories per unit, at most (the budget decides below that).
 const MAX_TRAJECTORIES: f64 = 20_000.0;
@@ -103,25 +88,39 @@ pub fn startup_bias(model: &Model, sf: &Structure) -> Result<StartupBias, String
         .map(|i| (&i.failure, &i.repair))
         .chain(model.common_causes.iter().map(|c| (&c.failure, &c.repair)))
         .collect();
-    // One simulation per distinct pair of distributions (lumping identical
-    // units); `first[c]` is the first unit of distinct pair c, whose index
-    // names its random stream.
+    // Bins fine enough to resolve a repair: identical units with lives of
+    // little variance fail together at first, and the average over a bin
+    // of a product (both down) is not the product of the averages.
+    let shortest_repair = pairs
+        .iter()
+        .map(|(_, r)| r.mean())
+        .filter(|m| *m > 0.0 && m.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    let affordable =
+        (EVAL_BUDGET / (pairs.len() as f64 + 1.0)).clamp(MIN_BINS as f64, MAX_BINS as f64);
+    let wanted = ((horizon - warmup) / (shortest_repair / 2.0)).ceil();
+    let bins = if wanted.is_finite() {
+        wanted.clamp(MIN_BINS as f64, affordable) as usize
+    } else {
+        MIN_BINS
+    };
+    // One simulation per distinct pair of distributions.
     let mut distinct: HashMap<String, usize> = HashMap::new();
-    let mut first: Vec<usize> = Vec::new();
+    let mut curves: Vec<UnitCurve> = Vec::new();
     let mut which = Vec::with_capacity(pairs.len());
     for (k, (f, r)) in pairs.iter().enumerate() {
         let key = format!("{f:?}|{r:?}");
-        let idx = *distinct.entry(key).or_insert_with(|| {
-            first.push(k);
-            first.len() - 1
-        });
+        let idx = match distinct.get(&key) {
+            Some(&i) => i,
+            None => {
+                let c = unit_curve(f, r, warmup, horizon, bins, k as u64)?;
+                curves.push(c);
+                distinct.insert(key, curves.len() - 1);
+                curves.len() - 1
+            }
+        };
         which.push(idx);
     }
-    let bins = bin_count(&pairs, &first, warmup, horizon);
-    let curves = first
-        .iter()
-        .map(|&k| unit_curve(pairs[k].0, pairs[k].1, warmup, horizon, k as u64, bins))
-        .collect::<Result<Vec<_>, _>>()?;
     let n_inst = model.instances.len();
     let steady: Vec<f64> = which.iter().map(|&c| curves[c].steady_up).collect();
     let split = |up: &[f64]| -> (Vec<f64>, Vec<f64>) {
@@ -131,36 +130,40 @@ pub fn startup_bias(model: &Model, sf: &Structure) -> Result<StartupBias, String
     };
     let (p0, q0) = split(&steady);
     let a_inf = sf.evaluate(&p0, &q0);
-    // The window average at full resolution and with pairs of bins merged:
-    // their difference bounds what the resolution leaves out.
-    let window_average = |merge: usize| -> f64 {
-        let mut total = 0.0;
-        let groups = bins / merge;
-        for g in 0..groups {
-            let up: Vec<f64> = which
-                .iter()
-                .map(|&c| {
-                    let d = &curves[c].down[g * merge..(g + 1) * merge];
-                    1.0 - d.iter().sum::<f64>() / merge as f64
-                })
-                .collect();
-            let (p, q) = split(&up);
-            total += sf.evaluate(&p, &q);
-        }
-        total / groups as f64
-    };
-    let fine = window_average(1);
-    let coarse = window_average(2);
-    let bias = fine - a_inf;
+    let mut window = 0.0;
+    for b in 0..bins {
+        let up: Vec<f64> = which.iter().map(|&c| 1.0 - curves[c].down[b]).collect();
+        let (p, q) = split(&up);
+        window += sf.evaluate(&p, &q);
+    }
+    let bias = window / bins as f64 - a_inf;
     // Standard error: first order, identical units fully correlated
-    // (they share one simulation), so the terms add. Birnbaum importances
-    // of the instances in one pass; common causes one by one.
-    let importance = unit_importances(sf, &steady, n_inst);
+    // (they share one simulation), so the terms add. Birnbaum importances of
+    // the instances in one pass; the common causes (few) by conditioning.
+    let (pd0, qd0): (Vec<f64>, Vec<f64>) = (
+        p0.iter().map(|x| 1.0 - x).collect(),
+        q0.iter().map(|x| 1.0 - x).collect(),
+    );
+    let mut importance = sf.importances(&crate::analytic::structure::Probs {
+        up: &p0,
+        down: &pd0,
+        active: &q0,
+        inactive: &qd0,
+    });
+    for k in n_inst..which.len() {
+        let (mut hi, mut lo) = (steady.clone(), steady.clone());
+        hi[k] = 1.0;
+        lo[k] = 0.0;
+        let (ph, qh) = split(&hi);
+        let (pl, ql) = split(&lo);
+        importance.push((sf.evaluate(&ph, &qh) - sf.evaluate(&pl, &ql)).abs());
+    }
     let mut std_error = 0.0;
-    let mut bound = (fine - coarse).abs();
-    for (k, &c) in which.iter().enumerate() {
-        std_error += importance[k] * curves[c].std_error;
-        bound += importance[k] * curves[c].bound / (horizon - warmup);
+    let mut bound = 0.0;
+    for (&c, imp) in which.iter().zip(&importance) {
+        let imp = imp.abs();
+        std_error += imp * curves[c].std_error;
+        bound += imp * curves[c].bound / (horizon - warmup);
     }
     if !(bias.is_finite() && std_error.is_finite() && bound.is_finite()) {
         return Err("the start-up bias is not finite".into());
@@ -170,50 +173,6 @@ pub fn startup_bias(model: &Model, sf: &Structure) -> Result<StartupBias, String
         std_error,
         bound,
     })
-}
-
-/// Bins of the window: [`BINS_PER_FEATURE`] per shortest mean up or down
-/// time of the simulated units, within the limits on work and memory
-/// (a resolution those limits cut short is covered by the bound from
-/// merged bins).
-fn bin_count(pairs: &[(&Dist, &Dist)], first: &[usize], warmup: f64, horizon: f64) -> usize {
-    let feature = first
-        .iter()
-        .flat_map(|&k| [pairs[k].0.mean(), pairs[k].1.mean()])
-        .filter(|m| m.is_finite() && *m > 0.0)
-        .fold(f64::INFINITY, f64::min);
-    let wanted = (horizon - warmup) / feature * BINS_PER_FEATURE;
-    let cap = (MAX_BIN_EVALUATIONS / pairs.len().max(1) as f64)
-        .min(MAX_BIN_CELLS / first.len().max(1) as f64)
-        .min(MAX_BINS as f64);
-    let bins = if wanted.is_finite() { wanted.min(cap) } else { cap };
-    // Even, so that pairs of bins can be merged.
-    ((bins as usize).max(MIN_BINS) + 1) & !1
-}
-
-/// Birnbaum importance of every instance (one pass through the structure)
-/// and every common cause (by conditioning) at the units' steady state.
-fn unit_importances(sf: &Structure, steady: &[f64], n_inst: usize) -> Vec<f64> {
-    let up = &steady[..n_inst];
-    let down: Vec<f64> = up.iter().map(|a| 1.0 - a).collect();
-    let inactive = &steady[n_inst..];
-    let active: Vec<f64> = inactive.iter().map(|a| 1.0 - a).collect();
-    let probs = Probs {
-        up,
-        down: &down,
-        active: &active,
-        inactive,
-    };
-    let mut out: Vec<f64> = sf.importances(&probs).iter().map(|x| x.abs()).collect();
-    for c in 0..active.len() {
-        let (mut on, mut off) = (active.clone(), inactive.to_vec());
-        (on[c], off[c]) = (0.0, 1.0);
-        let hi = sf.evaluate(up, &on);
-        (on[c], off[c]) = (1.0, 0.0);
-        let lo = sf.evaluate(up, &on);
-        out.push((hi - lo).abs());
-    }
-    out
 }
 
 /// One unit's simulated mean down fraction per bin of the window.
@@ -233,8 +192,8 @@ fn unit_curve(
     repair: &Dist,
     warmup: f64,
     horizon: f64,
-    stream: u64,
     bins: usize,
+    stream: u64,
 ) -> Result<UnitCurve, String> {
     let (eu, ed) = (failure.mean(), repair.mean());
     let steady_up = if ed == 0.0 { 1.0 } else { eu / (eu + ed) };
@@ -267,41 +226,35 @@ fn unit_curve(
         });
     }
     let m = trajectories as u64;
-    let window = horizon - warmup;
-    let mut acc = Accumulator::new(bins, warmup, window);
+    let width = (horizon - warmup) / bins as f64;
+    // Down time per bin summed over the trajectories.
+    let mut down = vec![0.0; bins];
     let (mut sum, mut sum2) = (0.0, 0.0);
     let mut rng = replication_rng(SEED, stream);
     for _ in 0..m {
         let mut t = 0.0;
         let mut steps = 0u64;
-        let mut down = 0.0;
+        let mut in_window = 0.0;
         while t < horizon {
             t += failure.sample(&mut rng);
             if t >= horizon {
                 break;
             }
             let end = (t + repair.sample(&mut rng)).min(horizon);
-            let start = t.max(warmup);
-            if end > start {
-                down += end - start;
-                acc.add(start, end);
-            }
+            in_window += add_down(&mut down, t.max(warmup), end, warmup, width);
             t = end;
             steps += 1;
             if steps as f64 > 1e3 * cycles.max(1.0) {
                 return Err("a unit's simulated cycles do not advance time".into());
             }
         }
-        let frac = down / window;
+        let frac = in_window / (horizon - warmup);
         sum += frac;
         sum2 += frac * frac;
     }
     let mf = m as f64;
-    let down = acc
-        .fractions()
-        .into_iter()
-        .map(|d| (d / mf).clamp(0.0, 1.0))
-        .collect();
+    down.iter_mut()
+        .for_each(|d| *d = (*d / (mf * width)).clamp(0.0, 1.0));
     let mean = sum / mf;
     let var = ((sum2 / mf - mean * mean) * mf / (mf - 1.0)).max(0.0);
     Ok(UnitCurve {
@@ -312,54 +265,22 @@ fn unit_curve(
     })
 }
 
-/// Down hours per bin of the window, summed over trajectories, in O(1) per
-/// down interval: partial bins directly, the whole bins between them
-/// through a difference array.
-struct Accumulator {
-    partial: Vec<f64>,
-    whole: Vec<f64>,
-    warmup: f64,
-    width: f64,
-}
-
-impl Accumulator {
-    fn new(bins: usize, warmup: f64, window: f64) -> Accumulator {
-        Accumulator {
-            partial: vec![0.0; bins],
-            whole: vec![0.0; bins + 1],
-            warmup,
-            width: window / bins as f64,
-        }
+/// Adds the down interval [a, b) (already clipped to end by the horizon)
+/// to the bins of the window starting at `warmup`; returns the time added.
+fn add_down(bins: &mut [f64], a: f64, b: f64, warmup: f64, width: f64) -> f64 {
+    if b <= a {
+        return 0.0;
     }
-
-    /// Adds the down interval [a, b) inside the window.
-    fn add(&mut self, a: f64, b: f64) {
-        let n = self.partial.len();
-        let bin = |x: f64| (((x - self.warmup) / self.width) as usize).min(n - 1);
-        let (first, last) = (bin(a), bin(b));
-        let edge = |k: usize| self.warmup + k as f64 * self.width;
-        if first == last {
-            self.partial[first] += b - a;
-            return;
-        }
-        self.partial[first] += (edge(first + 1) - a).max(0.0);
-        self.partial[last] += (b - edge(last)).max(0.0);
-        if last > first + 1 {
-            self.whole[first + 1] += 1.0;
-            self.whole[last] -= 1.0;
-        }
+    let n = bins.len();
+    let first = (((a - warmup) / width) as usize).min(n - 1);
+    let last = (((b - warmup) / width) as usize).min(n - 1);
+    let mut added = 0.0;
+    for (k, bin) in bins.iter_mut().enumerate().take(last + 1).skip(first) {
+        let lo = warmup + k as f64 * width;
+        let hi = lo + width;
+        let d = (b.min(hi) - a.max(lo)).max(0.0);
+        *bin += d;
+        added += d;
     }
-
-    /// Down fraction per bin, summed over trajectories.
-    fn fractions(&self) -> Vec<f64> {
-        let mut running = 0.0;
-        self.partial
-            .iter()
-            .zip(&self.whole)
-            .map(|(p, w)| {
-                running += w;
-                (p + running * self.width) / self.width
-            })
-            .collect()
-    }
+    added
 }
