@@ -403,7 +403,9 @@ impl Path {
         // The failure probability over a typical wait (the mean of the
         // fixed event's law): θ leans on it so that the likelihood ratio
         // barely depends on how long this particular wait turned out.
-        let typical = self.fixed_mean(net, fixed.0).filter(|m| m.is_finite() && *m > 0.0);
+        let typical = self
+            .fixed_mean(net, fixed.0)
+            .filter(|m| m.is_finite() && *m > 0.0);
         let theta = match typical {
             Some(m) => {
                 let q = -(-race.g(m)).exp_m1();
