@@ -12,7 +12,12 @@
 //! than one of stationary age for a long time), so p(t) is *simulated*: each
 //! distinct unit (time to failure, time to repair) is run alone from new as
 //! an alternating renewal process, many times, with fixed random streams, and
-//! its mean down time per bin of the window recorded. The structure function
+//! its mean down time per bin of the window recorded. Bins are half the
+//! shortest mean repair wide (100 to 50,000 of them, fewer for very large
+//! models): identical units with lives of little variance start in phase and
+//! at first fail together, and the bin average of a product (both down) is
+//! not the product of the bin averages unless a bin is shorter than a
+//! repair. The structure function
 //! on the bins' availabilities gives the bias; its Monte-Carlo standard
 //! error is reported with it. Cost: at most about [`SAMPLE_BUDGET`] samples
 //! per distinct unit.
@@ -26,8 +31,14 @@ use crate::sim::replication_rng;
 /// Samples (up and down times) drawn per distinct unit, at most.
 pub const SAMPLE_BUDGET: f64 = 2e6;
 
-/// Bins of the window.
-const BINS: usize = 100;
+/// Fewest bins of the window.
+const MIN_BINS: usize = 100;
+
+/// Most bins of the window.
+const MAX_BINS: usize = 50_000;
+
+/// Budget of structure-function evaluations (bins × units) for the curve.
+const EVAL_BUDGET: f64 = 2e7;
 
 /// Trajectories per unit, at most (the budget decides below that).
 const MAX_TRAJECTORIES: f64 = 20_000.0;
@@ -77,6 +88,22 @@ pub fn startup_bias(model: &Model, sf: &Structure) -> Result<StartupBias, String
         .map(|i| (&i.failure, &i.repair))
         .chain(model.common_causes.iter().map(|c| (&c.failure, &c.repair)))
         .collect();
+    // Bins fine enough to resolve a repair: identical units with lives of
+    // little variance fail together at first, and the average over a bin
+    // of a product (both down) is not the product of the averages.
+    let shortest_repair = pairs
+        .iter()
+        .map(|(_, r)| r.mean())
+        .filter(|m| *m > 0.0 && m.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    let affordable =
+        (EVAL_BUDGET / (pairs.len() as f64 + 1.0)).clamp(MIN_BINS as f64, MAX_BINS as f64);
+    let wanted = ((horizon - warmup) / (shortest_repair / 2.0)).ceil();
+    let bins = if wanted.is_finite() {
+        wanted.clamp(MIN_BINS as f64, affordable) as usize
+    } else {
+        MIN_BINS
+    };
     // One simulation per distinct pair of distributions.
     let mut distinct: HashMap<String, usize> = HashMap::new();
     let mut curves: Vec<UnitCurve> = Vec::new();
@@ -86,7 +113,7 @@ pub fn startup_bias(model: &Model, sf: &Structure) -> Result<StartupBias, String
         let idx = match distinct.get(&key) {
             Some(&i) => i,
             None => {
-                let c = unit_curve(f, r, warmup, horizon, k as u64)?;
+                let c = unit_curve(f, r, warmup, horizon, bins, k as u64)?;
                 curves.push(c);
                 distinct.insert(key, curves.len() - 1);
                 curves.len() - 1
@@ -104,25 +131,39 @@ pub fn startup_bias(model: &Model, sf: &Structure) -> Result<StartupBias, String
     let (p0, q0) = split(&steady);
     let a_inf = sf.evaluate(&p0, &q0);
     let mut window = 0.0;
-    for b in 0..BINS {
+    for b in 0..bins {
         let up: Vec<f64> = which.iter().map(|&c| 1.0 - curves[c].down[b]).collect();
         let (p, q) = split(&up);
         window += sf.evaluate(&p, &q);
     }
-    let bias = window / BINS as f64 - a_inf;
+    let bias = window / bins as f64 - a_inf;
     // Standard error: first order, identical units fully correlated
-    // (they share one simulation), so the terms add.
-    let mut std_error = 0.0;
-    let mut bound = 0.0;
-    for (k, &c) in which.iter().enumerate() {
+    // (they share one simulation), so the terms add. Birnbaum importances of
+    // the instances in one pass; the common causes (few) by conditioning.
+    let (pd0, qd0): (Vec<f64>, Vec<f64>) = (
+        p0.iter().map(|x| 1.0 - x).collect(),
+        q0.iter().map(|x| 1.0 - x).collect(),
+    );
+    let mut importance = sf.importances(&crate::analytic::structure::Probs {
+        up: &p0,
+        down: &pd0,
+        active: &q0,
+        inactive: &qd0,
+    });
+    for k in n_inst..which.len() {
         let (mut hi, mut lo) = (steady.clone(), steady.clone());
         hi[k] = 1.0;
         lo[k] = 0.0;
         let (ph, qh) = split(&hi);
         let (pl, ql) = split(&lo);
-        let importance = (sf.evaluate(&ph, &qh) - sf.evaluate(&pl, &ql)).abs();
-        std_error += importance * curves[c].std_error;
-        bound += importance * curves[c].bound / (horizon - warmup);
+        importance.push((sf.evaluate(&ph, &qh) - sf.evaluate(&pl, &ql)).abs());
+    }
+    let mut std_error = 0.0;
+    let mut bound = 0.0;
+    for (&c, imp) in which.iter().zip(&importance) {
+        let imp = imp.abs();
+        std_error += imp * curves[c].std_error;
+        bound += imp * curves[c].bound / (horizon - warmup);
     }
     if !(bias.is_finite() && std_error.is_finite() && bound.is_finite()) {
         return Err("the start-up bias is not finite".into());
@@ -151,6 +192,7 @@ fn unit_curve(
     repair: &Dist,
     warmup: f64,
     horizon: f64,
+    bins: usize,
     stream: u64,
 ) -> Result<UnitCurve, String> {
     let (eu, ed) = (failure.mean(), repair.mean());
@@ -177,44 +219,42 @@ fn unit_curve(
             ));
         }
         return Ok(UnitCurve {
-            down: vec![1.0 - steady_up; BINS],
+            down: vec![1.0 - steady_up; bins],
             std_error: 0.0,
             steady_up,
             bound: c.abs(),
         });
     }
     let m = trajectories as u64;
-    let width = (horizon - warmup) / BINS as f64;
-    let mut down = vec![0.0; BINS];
+    let width = (horizon - warmup) / bins as f64;
+    // Down time per bin summed over the trajectories.
+    let mut down = vec![0.0; bins];
     let (mut sum, mut sum2) = (0.0, 0.0);
     let mut rng = replication_rng(SEED, stream);
-    let mut bins = vec![0.0; BINS];
     for _ in 0..m {
-        bins.iter_mut().for_each(|b| *b = 0.0);
         let mut t = 0.0;
         let mut steps = 0u64;
+        let mut in_window = 0.0;
         while t < horizon {
             t += failure.sample(&mut rng);
             if t >= horizon {
                 break;
             }
             let end = (t + repair.sample(&mut rng)).min(horizon);
-            add_down(&mut bins, t.max(warmup), end, warmup, width);
+            in_window += add_down(&mut down, t.max(warmup), end, warmup, width);
             t = end;
             steps += 1;
             if steps as f64 > 1e3 * cycles.max(1.0) {
                 return Err("a unit's simulated cycles do not advance time".into());
             }
         }
-        let frac: f64 = bins.iter().sum::<f64>() / (horizon - warmup);
+        let frac = in_window / (horizon - warmup);
         sum += frac;
         sum2 += frac * frac;
-        for (d, b) in down.iter_mut().zip(&bins) {
-            *d += b / width;
-        }
     }
     let mf = m as f64;
-    down.iter_mut().for_each(|d| *d = (*d / mf).clamp(0.0, 1.0));
+    down.iter_mut()
+        .for_each(|d| *d = (*d / (mf * width)).clamp(0.0, 1.0));
     let mean = sum / mf;
     let var = ((sum2 / mf - mean * mean) * mf / (mf - 1.0)).max(0.0);
     Ok(UnitCurve {
@@ -226,16 +266,21 @@ fn unit_curve(
 }
 
 /// Adds the down interval [a, b) (already clipped to end by the horizon)
-/// to the bins of the window starting at `warmup`.
-fn add_down(bins: &mut [f64], a: f64, b: f64, warmup: f64, width: f64) {
+/// to the bins of the window starting at `warmup`; returns the time added.
+fn add_down(bins: &mut [f64], a: f64, b: f64, warmup: f64, width: f64) -> f64 {
     if b <= a {
-        return;
+        return 0.0;
     }
-    let first = (((a - warmup) / width) as usize).min(BINS - 1);
-    let last = (((b - warmup) / width) as usize).min(BINS - 1);
+    let n = bins.len();
+    let first = (((a - warmup) / width) as usize).min(n - 1);
+    let last = (((b - warmup) / width) as usize).min(n - 1);
+    let mut added = 0.0;
     for (k, bin) in bins.iter_mut().enumerate().take(last + 1).skip(first) {
         let lo = warmup + k as f64 * width;
         let hi = lo + width;
-        *bin += (b.min(hi) - a.max(lo)).max(0.0);
+        let d = (b.min(hi) - a.max(lo)).max(0.0);
+        *bin += d;
+        added += d;
     }
+    added
 }

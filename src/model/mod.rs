@@ -382,9 +382,12 @@ impl Model {
             || self.instances.iter().any(|i| i.upkeep.any())
     }
 
-    /// Expected failures and repairs, of instances and common causes, over
-    /// the whole run: 2 × horizon / (mean up + mean down) per process and
-    /// replication. Used to refuse runs that could not finish.
+    /// Expected events over the whole run: failures and repairs of instances
+    /// and common causes (2 × horizon / (mean up + mean down) per process and
+    /// replication), the reactions of standby and balancer nodes, spare
+    /// replenishments, restores, data-loss processes, and the starts and ends
+    /// of maintenance windows and tests. Used to refuse runs that
+    /// could not finish.
     pub fn expected_events(&self) -> f64 {
         let h = self.simulation.horizon;
         let mut per_cycle = vec![2.0; self.instances.len()];
@@ -393,7 +396,32 @@ impl Model {
             .instances
             .iter()
             .zip(&per_cycle)
-            .map(|(i, e)| e * h / (i.failure.mean() + i.repair.mean()))
+            .map(|(i, e)| {
+                let cycle = i.failure.mean() + i.repair.mean();
+                let mut per_failure = *e;
+                // A spare part goes back for replenishment; a destroyed
+                // instance restores.
+                if i.upkeep.spare.is_some() {
+                    per_failure += 1.0;
+                }
+                let mut scheduled = 0.0;
+                if let Some(d) = &i.data {
+                    per_failure += d.loss_on_failure;
+                    if let Some(loss) = &d.loss {
+                        scheduled += 2.0 * h / (loss.mean() + i.repair.mean());
+                    }
+                    // Backups are not events: the latest usable one is found
+                    // from the schedule when data is destroyed.
+                }
+                // Planned windows and tests start and end.
+                if let Some(m) = &i.upkeep.maintenance {
+                    scheduled += 2.0 * h / m.interval;
+                }
+                if let Some(l) = &i.upkeep.latent {
+                    scheduled += 2.0 * h / l.test_interval;
+                }
+                per_failure * h / cycle + scheduled
+            })
             .sum();
         let causes: f64 = self
             .common_causes
@@ -456,6 +484,9 @@ fn standby_label(s: &Standby) -> String {
             }
             None => label.push_str(", no manual recovery"),
         }
+    }
+    if let Some(lag) = &s.replication_lag {
+        let _ = write!(label, "; async replication, each failover loses {lag}");
     }
     label.push(')');
     label

@@ -263,8 +263,12 @@ fn objectives(o: &mut String, r: &Report) {
     let Some(list) = r.objectives.as_ref().filter(|l| !l.is_empty()) else {
         return;
     };
-    o.push_str("<h2>Objectives</h2>\n<table>\n<tr><th>target</th><th>window</th><th>windows met</th><th>windows</th><th>median window</th><th>worst 1%</th></tr>\n");
-    for b in list {
+    o.push_str("<h2>Objectives</h2>\n");
+    let windowed = list.iter().any(|b| b.window_availability.is_some());
+    if windowed {
+        o.push_str("<table>\n<tr><th>target</th><th>window</th><th>windows met</th><th>windows</th><th>median window</th><th>worst 1%</th></tr>\n");
+    }
+    for b in list.iter().filter(|_| windowed) {
         let (Some(target), Some(window), Some(windows), Some(w)) = (
             b.availability,
             b.window_hours,
@@ -284,7 +288,23 @@ fn objectives(o: &mut String, r: &Report) {
             prob(w.p1)
         );
     }
-    o.push_str("</table>\n");
+    if windowed {
+        o.push_str("</table>\n");
+    }
+    let rpos: Vec<_> = list.iter().filter(|b| b.rpo_hours.is_some()).collect();
+    if !rpos.is_empty() {
+        o.push_str("<table>\n<tr><th>recovery point objective</th><th>incidents within it</th><th>incidents</th></tr>\n");
+        for b in rpos {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td class=\"num\">{:.2}%</td><td class=\"num\">{}</td></tr>",
+                escape(&human_hours(b.rpo_hours.unwrap_or(0.0))),
+                100.0 * b.met_fraction,
+                b.incidents.unwrap_or(0)
+            );
+        }
+        o.push_str("</table>\n");
+    }
 }
 
 fn components(o: &mut String, r: &Report) {

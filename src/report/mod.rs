@@ -838,7 +838,7 @@ fn objective(o: &ObjectiveDef, t: &ObjectiveTally) -> Objective {
 
 /// Columns of `summary.csv`, in order; stable across versions (new columns
 /// are only ever appended).
-pub const CSV_COLUMNS: [&str; 36] = [
+pub const CSV_COLUMNS: [&str; 44] = [
     "scenario",
     "replications",
     "horizon_hours",
@@ -875,6 +875,14 @@ pub const CSV_COLUMNS: [&str; 36] = [
     "relative_difference",
     "nines_difference",
     "no_verdict_reason",
+    "data_loss_incidents_per_year",
+    "data_loss_mean_hours_per_incident",
+    "data_loss_p99_hours",
+    "data_lost_hours_per_year",
+    "restore_hours_per_year",
+    "data_loss_rpo_met_fraction",
+    "planned_downtime_hours_per_year",
+    "hidden_failures_per_year",
 ];
 
 impl Report {
@@ -926,6 +934,29 @@ impl Report {
             opt(a.relative_difference),
             opt(a.nines_difference),
             a.no_verdict_reason.clone().unwrap_or_default(),
+            opt(self.data_loss.as_ref().map(|d| d.incidents_per_year)),
+            opt(self
+                .data_loss
+                .as_ref()
+                .and_then(|d| d.mean_hours_per_incident)),
+            opt(self.data_loss.as_ref().and_then(|d| d.p99)),
+            opt(self.data_loss.as_ref().map(|d| d.hours_lost_per_year)),
+            opt(self.data_loss.as_ref().map(|d| d.restore_hours_per_year)),
+            self.objectives
+                .iter()
+                .flatten()
+                .filter(|o| o.rpo_hours.is_some())
+                .map(|o| o.met_fraction.to_string())
+                .collect::<Vec<_>>()
+                .join(";"),
+            opt(self
+                .maintenance
+                .as_ref()
+                .map(|m| m.planned_downtime_hours_per_year)),
+            opt(self
+                .maintenance
+                .as_ref()
+                .map(|m| m.hidden_failures_per_year)),
         ]
     }
 }

@@ -665,3 +665,124 @@ fn oracle_async_lag_case() {
     assert_within("rpo 10 min", met, (p * (1.0 - p) / k).sqrt(), p, 4.5, 0.01);
     assert_eq!(d.restore_hours_per_year, 0.0);
 }
+
+#[test]
+fn summary_csv_carries_the_data_loss_and_rpo_columns() {
+    let d = Dir::new();
+    let out = d.path().join("out");
+    let o = d.run(&[
+        "run",
+        scenarios().join("backups.json").to_str().unwrap(),
+        "--no-plots",
+        "--replications",
+        "200",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let csv = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let header = r.headers().unwrap().clone();
+    let row = r.records().next().unwrap().unwrap();
+    let cell = |name: &str| -> String {
+        let i = header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"));
+        row[i].to_string()
+    };
+    let dl = &report["data_loss"];
+    for (column, field) in [
+        ("data_loss_incidents_per_year", "incidents_per_year"),
+        ("data_lost_hours_per_year", "hours_lost_per_year"),
+        ("restore_hours_per_year", "restore_hours_per_year"),
+        (
+            "data_loss_mean_hours_per_incident",
+            "mean_hours_per_incident",
+        ),
+    ] {
+        let v: f64 = cell(column)
+            .parse()
+            .unwrap_or_else(|_| panic!("{column} empty"));
+        assert_eq!(v, dl[field].as_f64().unwrap(), "{column}");
+    }
+    let rpo: Vec<f64> = report["objectives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o.get("rpo_hours").is_some())
+        .map(|o| o["met_fraction"].as_f64().unwrap())
+        .collect();
+    assert!(!rpo.is_empty(), "backups.json has an RPO objective");
+    let got: Vec<f64> = cell("data_loss_rpo_met_fraction")
+        .split(';')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert_eq!(got, rpo);
+    // A scenario without data leaves them empty.
+    let plain = d.path().join("plain");
+    let o = d.run(&[
+        "run",
+        scenarios().join("web-service.json").to_str().unwrap(),
+        "--no-plots",
+        "--replications",
+        "20",
+        "--out",
+        plain.to_str().unwrap(),
+    ]);
+    assert!(o.status.code() != Some(2), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(plain.join("web-service").join("summary.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let header = r.headers().unwrap().clone();
+    let row = r.records().next().unwrap().unwrap();
+    for (h, v) in header.iter().zip(row.iter()) {
+        if h.starts_with("data_") || h == "restore_hours_per_year" {
+            assert_eq!(v, "", "{h}");
+        }
+    }
+}
+
+#[test]
+fn topology_and_html_show_async_replication_and_rpo_objectives() {
+    let d = Dir::new();
+    let file = d.write(
+        "rpo-only.json",
+        r#"{ "name": "rpo-only", "simulation": { "horizon": "5y", "replications": 50, "seed": 1 },
+             "components": { "db": { "count": 2, "mtbf": "2000h", "mttr": "4h",
+                "data": { "loss": { "mtbf": "20000h" }, "restore": "2h",
+                          "backup": { "interval": "24h", "duration": "1h" } } } },
+             "system": { "standby": { "units": "db", "replication": { "async": { "lag": "90s" } } } },
+             "objectives": [ { "rpo": "12h" } ] }"#,
+    );
+    let o = d.run(&["check", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("async replication, each failover loses deterministic(1.5 min)"),
+        "{}",
+        stdout(&o)
+    );
+    let out = d.path().join("out");
+    let o = d.run(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.code() != Some(2), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.join("rpo-only").join("report.html")).unwrap();
+    // Only an RPO objective: no empty table of windows.
+    assert!(
+        !html.contains("<th>windows met</th>"),
+        "empty windows table"
+    );
+    assert!(html.contains("<th>recovery point objective</th>"));
+    assert!(html.contains("async replication"));
+}

@@ -417,14 +417,6 @@ fn batch_refuses_a_scenario_named_like_its_summary_before_running() {
 fn size_guard_projects_the_events_a_run_processes() {
     for entry in std::fs::read_dir(scenarios()).unwrap() {
         let path = entry.unwrap().path();
-        // Maintenance windows, tests and backups are not projected yet.
-        let text = std::fs::read_to_string(&path).unwrap();
-        if ["\"maintenance\"", "\"latent\"", "\"spares\"", "\"data\""]
-            .iter()
-            .any(|k| text.contains(k))
-        {
-            continue;
-        }
         let overrides = availsim::scenario::Overrides {
             replications: Some(64),
             ..Default::default()
