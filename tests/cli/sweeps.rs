@@ -46,15 +46,15 @@ fn window_objectives_are_judged_by_met_fraction_and_targets_by_exact_unavailabil
             .join("output/one/sweep-components.db.count/sweep.csv"),
     )
     .unwrap();
-    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
     let col = header
         .iter()
-        .position(|h| *h == "met_fraction")
+        .position(|h| h == "met_fraction")
         .expect("met_fraction column");
-    let met: Vec<f64> = csv
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(col).unwrap().parse().unwrap())
+    let met: Vec<f64> = reader
+        .records()
+        .map(|r| r.unwrap()[col].parse().unwrap())
         .collect();
     assert!(met[0] < 0.99 && met[0] > 0.97, "{met:?}");
     assert!(met[1] > 0.999, "{met:?}");
