@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
@@ -65,7 +66,7 @@ fn svg_string(name: &str, report: &Report) -> Result<String, String> {
 pub fn caption(name: &str) -> &'static str {
     match name {
         "availability" => "Availability over time: point samples A(t) (fraction of replications up at each grid time) and the interval availability of each bin between grid points (all up time in the bin, from every replication) with its 95% band; the exact expected availability per bin where the analytic engine has it, and the steady state.",
-        "downtime" => "Down time per year across replications (each replication's average over the window), mean and p95 marked.",
+        "downtime" => "Down time per year across replications (each replication's average over the window): the histogram, and the same distribution as an exceedance curve on log axes (the fraction of replications with at least x); mean and p95 marked.",
         "convergence" => "The running estimate and its 95% band as replications accumulate, against the analytic value.",
         "components" => "Share of system down time per instance, largest first. Instances down together each count the whole outage, so shares add up to more than 100%: a share is coincidence, not cause.",
         "data_loss" => "Hours of data lost per incident (destructions restored from backup, and failovers of asynchronously replicated standbys), mean and RPO objectives marked.",
@@ -177,15 +178,60 @@ fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
 }
 
 fn draw<DB: DrawingBackend>(name: &str, root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
-    root.fill(&WHITE).map_err(err)?;
-    match name {
-        "availability" => availability(root, r),
-        "downtime" => downtime(root, r),
-        "convergence" => convergence(root, r),
-        "reliability" => reliability(root, r),
-        "data_loss" => data_loss(root, r),
-        _ => components(root, r),
+    framed(root, &footer(r), |body| match name {
+        "availability" => availability(body, r),
+        "downtime" => downtime(body, r),
+        "convergence" => convergence(body, r),
+        "reliability" => reliability(body, r),
+        "data_loss" => data_loss(body, r),
+        _ => components(body, r),
+    })
+}
+
+/// The height of the footer line in pixels.
+const FOOTER: u32 = 30;
+
+/// What every plot says at its foot, so that a plot pasted into a document
+/// still tells where it came from: scenario, horizon, replications, seed
+/// and the availsim version.
+fn footer(r: &Report) -> String {
+    let s = &r.simulation;
+    let mut parts = vec![
+        format!("scenario {}", r.scenario),
+        format!("horizon {}", super::text::human_hours(s.horizon_hours)),
+    ];
+    if s.warmup_hours > 0.0 {
+        parts.push(format!(
+            "warm-up {}",
+            super::text::human_hours(s.warmup_hours)
+        ));
     }
+    parts.push(if s.method == "plain" {
+        format!("{} replications", s.replications)
+    } else {
+        format!("{} replications, {}", s.replications, s.method)
+    });
+    parts.push(format!("seed {}", s.seed));
+    parts.push(format!("availsim {}", r.version));
+    parts.join("  ·  ")
+}
+
+/// Fills `root` white, writes `footer` along its foot and draws the plot
+/// into the rest.
+fn framed<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    footer: &str,
+    plot: impl FnOnce(&DrawingArea<DB, Shift>) -> Drawn,
+) -> Drawn {
+    root.fill(&WHITE).map_err(err)?;
+    let (body, foot) = root.split_vertically(SIZE.1 - FOOTER);
+    foot.draw(&Text::new(
+        footer.to_string(),
+        (20, 4),
+        (FONT, 15).into_font().color(&BLACK.mix(0.6)),
+    ))
+    .map_err(err)?;
+    plot(&body)
 }
 
 /// Availability crowds near 1: plot unavailability instead.
@@ -234,6 +280,181 @@ fn analytic_line(r: &Report) -> Option<(f64, String)> {
     a.steady_state.map(|v| (v, label))
 }
 
+/// The axes of one chart: what it states (title, axis names, label
+/// formatters, the width of the y labels); everything else (margins, fonts,
+/// label areas, mesh) is the same for every plot and lives in
+/// [`Frame::build`].
+struct Frame<'f, XV, YV> {
+    title: String,
+    x_desc: String,
+    y_desc: String,
+    y_area: u32,
+    x_fmt: Option<&'f dyn Fn(&XV) -> String>,
+    y_fmt: Option<&'f dyn Fn(&YV) -> String>,
+    y_labels: Option<usize>,
+    y_mesh: bool,
+}
+
+impl<'f, XV, YV> Frame<'f, XV, YV> {
+    fn new(title: impl Into<String>, x_desc: impl Into<String>, y_desc: impl Into<String>) -> Self {
+        Frame {
+            title: title.into(),
+            x_desc: x_desc.into(),
+            y_desc: y_desc.into(),
+            y_area: 110,
+            x_fmt: None,
+            y_fmt: None,
+            y_labels: None,
+            y_mesh: true,
+        }
+    }
+
+    /// The width of the y label area in pixels (long labels need more).
+    fn y_area(mut self, pixels: u32) -> Self {
+        self.y_area = pixels;
+        self
+    }
+
+    fn x_fmt(mut self, f: &'f dyn Fn(&XV) -> String) -> Self {
+        self.x_fmt = Some(f);
+        self
+    }
+
+    fn y_fmt(mut self, f: &'f dyn Fn(&YV) -> String) -> Self {
+        self.y_fmt = Some(f);
+        self
+    }
+
+    /// One label per category, no horizontal grid lines (bar charts).
+    fn categories(mut self, k: usize) -> Self {
+        self.y_labels = Some(k);
+        self.y_mesh = false;
+        self
+    }
+
+    /// The chart on `root` over `x` × `y`, its mesh and labels drawn.
+    fn build<'a, DB, X, Y>(
+        &self,
+        root: &'a DrawingArea<DB, Shift>,
+        x: X,
+        y: Y,
+    ) -> Result<Chart<'a, DB, X::CoordDescType, Y::CoordDescType>, String>
+    where
+        DB: DrawingBackend,
+        X: AsRangedCoord<Value = XV>,
+        Y: AsRangedCoord<Value = YV>,
+        X::CoordDescType: ValueFormatter<XV>,
+        Y::CoordDescType: ValueFormatter<YV>,
+    {
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FONT, 26))
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(self.y_area)
+            .build_cartesian_2d(x, y)
+            .map_err(err)?;
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(self.x_desc.as_str())
+            .y_desc(self.y_desc.as_str())
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 20));
+        if let Some(f) = self.x_fmt {
+            mesh.x_label_formatter(f);
+        }
+        if let Some(f) = self.y_fmt {
+            mesh.y_label_formatter(f);
+        }
+        if let Some(k) = self.y_labels {
+            mesh.y_labels(k);
+        }
+        if !self.y_mesh {
+            mesh.disable_y_mesh();
+        }
+        mesh.draw().map_err(err)?;
+        Ok(chart)
+    }
+}
+
+type Chart<'a, DB, X, Y> = ChartContext<'a, DB, Cartesian2d<X, Y>>;
+
+/// A shaded band (a confidence interval) between `low` and `high`, each
+/// given left to right, with a legend entry.
+fn band<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
+    chart: &mut Chart<'_, DB, X, Y>,
+    low: Vec<(f64, f64)>,
+    high: Vec<(f64, f64)>,
+    color: RGBAColor,
+    label: &str,
+) -> Drawn {
+    let outline: Vec<(f64, f64)> = low.into_iter().chain(high.into_iter().rev()).collect();
+    chart
+        .draw_series(std::iter::once(Polygon::new(outline, color)))
+        .map_err(err)?
+        .label(label)
+        .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], color.filled()));
+    Ok(())
+}
+
+/// A line through `points` with a legend entry.
+fn line<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
+    chart: &mut Chart<'_, DB, X, Y>,
+    points: impl IntoIterator<Item = (f64, f64)>,
+    style: ShapeStyle,
+    label: impl Into<String>,
+) -> Drawn {
+    chart
+        .draw_series(LineSeries::new(points, style))
+        .map_err(err)?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+    Ok(())
+}
+
+/// Filled bars `[(left, bottom), (right, top)]` with a legend entry.
+fn bars<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
+    chart: &mut Chart<'_, DB, X, Y>,
+    rects: impl IntoIterator<Item = [(f64, f64); 2]>,
+    color: RGBAColor,
+    label: &str,
+) -> Drawn {
+    chart
+        .draw_series(
+            rects
+                .into_iter()
+                .map(|corners| Rectangle::new(corners, color.filled())),
+        )
+        .map_err(err)?
+        .label(label)
+        .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], color.filled()));
+    Ok(())
+}
+
+/// Vertical marks from `bottom` to `top` at each `(x, label, colour)`.
+fn marks<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
+    chart: &mut Chart<'_, DB, X, Y>,
+    marks: Vec<(f64, String, RGBColor)>,
+    (bottom, top): (f64, f64),
+) -> Drawn {
+    for (x, label, color) in marks {
+        line(chart, [(x, bottom), (x, top)], color.stroke_width(3), label)?;
+    }
+    Ok(())
+}
+
+fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
+    chart: &mut Chart<'a, DB, X, Y>,
+    position: SeriesLabelPosition,
+) -> Drawn {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font((FONT, 16))
+        .draw()
+        .map_err(err)
+}
+
 fn decade_below(x: f64) -> f64 {
     10f64.powf(x.log10().floor())
 }
@@ -262,13 +483,15 @@ fn availability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -
         (r.simulation.horizon_hours / div).max(r.simulation.warmup_hours / div + 1e-9),
     );
     let title = format!("Availability over time — {}", r.scenario);
-    let line = analytic_line(r);
+    let x_desc = format!("time ({unit})");
+    let steady = analytic_line(r);
+    let wilson_band = "95% confidence band (Wilson)";
     if crowded(r) {
         // Unavailability 1 − A(t) on a log scale. An estimate from n
         // replications resolves 1/n, so the floor sits a decade below that
         // (or below the exact value) and is labelled 0.
         let mut lowest = 0.1 / n;
-        if let Some((v, _)) = &line {
+        if let Some((v, _)) = &steady {
             if *v < 1.0 {
                 lowest = lowest.min((1.0 - v) / 3.0);
             }
@@ -280,48 +503,32 @@ fn availability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -
             .fold(floor * 10.0, f64::max);
         let top = decade_above(top).min(1.0).max(floor * 10.0);
         let clamp = |u: f64| u.max(floor);
-        let mut chart = ChartBuilder::on(root)
-            .caption(&title, (FONT, 28))
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(110)
-            .build_cartesian_2d(x0..x1, (floor..top).log_scale())
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc(format!("time ({unit})"))
-            .y_desc("unavailability 1 − A(t) (log scale)")
-            .label_style((FONT, 16))
-            .axis_desc_style((FONT, 20))
-            .y_label_formatter(&|v| {
-                if *v <= floor * 1.0001 {
-                    "0".into()
-                } else {
-                    format!("{v:.0e}")
-                }
-            })
-            .draw()
-            .map_err(err)?;
-        let band: Vec<(f64, f64)> = points
-            .iter()
-            .map(|&(t, _, lo, _)| (t, clamp(1.0 - lo)))
-            .chain(
-                points
-                    .iter()
-                    .rev()
-                    .map(|&(t, _, _, hi)| (t, clamp(1.0 - hi))),
-            )
-            .collect();
+        let zero_at_floor = |v: &f64| {
+            if *v <= floor * 1.0001 {
+                "0".to_string()
+            } else {
+                format!("{v:.0e}")
+            }
+        };
+        let mut chart = Frame::new(title, x_desc, "unavailability 1 − A(t) (log scale)")
+            .y_fmt(&zero_at_floor)
+            .build(root, x0..x1, (floor..top).log_scale())?;
         // The point samples' band spans 0 to several times 1/n at this
         // resolution: drawn only when there are no bins to read instead.
         if tr.bins.is_none() {
-            chart
-                .draw_series(std::iter::once(Polygon::new(band, BLUE_LINE.mix(0.18))))
-                .map_err(err)?
-                .label("95% confidence band (Wilson)")
-                .legend(|(x, y)| {
-                    Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.18).filled())
-                });
+            band(
+                &mut chart,
+                points
+                    .iter()
+                    .map(|&(t, _, lo, _)| (t, clamp(1.0 - lo)))
+                    .collect(),
+                points
+                    .iter()
+                    .map(|&(t, _, _, hi)| (t, clamp(1.0 - hi)))
+                    .collect(),
+                BLUE_LINE.mix(0.18),
+                wilson_band,
+            )?;
         }
         // Markers, not a line: at this resolution most estimates are 0 or a
         // few replications, and a line would zigzag between them.
@@ -335,76 +542,47 @@ fn availability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -
         if let Some(b) = &tr.bins {
             draw_bins(&mut chart, b, div, |a| clamp(1.0 - a))?;
         }
-        if let Some((v, label)) = line {
-            chart
-                .draw_series(LineSeries::new(
-                    [(x0, clamp(1.0 - v)), (x1, clamp(1.0 - v))],
-                    RED_LINE.stroke_width(2),
-                ))
-                .map_err(err)?
-                .label(label)
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], RED_LINE.stroke_width(2))
-                });
+        if let Some((v, label)) = steady {
+            let u = clamp(1.0 - v);
+            line(
+                &mut chart,
+                [(x0, u), (x1, u)],
+                RED_LINE.stroke_width(2),
+                label,
+            )?;
         }
-        legend(&mut chart)
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
     } else {
         let low = points.iter().map(|&(_, _, lo, _)| lo).fold(1.0, f64::min);
-        let low = line.as_ref().map_or(low, |(v, _)| low.min(*v));
+        let low = steady.as_ref().map_or(low, |(v, _)| low.min(*v));
         let y0 = (low - 0.05 * (1.0 - low)).max(0.0);
-        let mut chart = ChartBuilder::on(root)
-            .caption(&title, (FONT, 28))
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(110)
-            .build_cartesian_2d(x0..x1, y0..1.0)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc(format!("time ({unit})"))
-            .y_desc("availability A(t)")
-            .label_style((FONT, 16))
-            .axis_desc_style((FONT, 20))
-            .draw()
-            .map_err(err)?;
-        let band: Vec<(f64, f64)> = points
-            .iter()
-            .map(|&(t, _, lo, _)| (t, lo))
-            .chain(points.iter().rev().map(|&(t, _, _, hi)| (t, hi)))
-            .collect();
-        chart
-            .draw_series(std::iter::once(Polygon::new(band, BLUE_LINE.mix(0.18))))
-            .map_err(err)?
-            .label("95% confidence band (Wilson)")
-            .legend(|(x, y)| {
-                Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.18).filled())
-            });
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().map(|&(t, a, _, _)| (t, a)),
-                BLUE_LINE.stroke_width(2),
-            ))
-            .map_err(err)?
-            .label("point samples A(t)")
-            .legend(|(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], BLUE_LINE.stroke_width(2))
-            });
+        let mut chart =
+            Frame::new(title, x_desc, "availability A(t)").build(root, x0..x1, y0..1.0)?;
+        band(
+            &mut chart,
+            points.iter().map(|&(t, _, lo, _)| (t, lo)).collect(),
+            points.iter().map(|&(t, _, _, hi)| (t, hi)).collect(),
+            BLUE_LINE.mix(0.18),
+            wilson_band,
+        )?;
+        line(
+            &mut chart,
+            points.iter().map(|&(t, a, _, _)| (t, a)),
+            BLUE_LINE.stroke_width(2),
+            "point samples A(t)",
+        )?;
         if let Some(b) = &tr.bins {
             draw_bins(&mut chart, b, div, |a| a.max(y0))?;
         }
-        if let Some((v, label)) = line {
-            chart
-                .draw_series(LineSeries::new(
-                    [(x0, v), (x1, v)],
-                    RED_LINE.stroke_width(2),
-                ))
-                .map_err(err)?
-                .label(label)
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], RED_LINE.stroke_width(2))
-                });
+        if let Some((v, label)) = steady {
+            line(
+                &mut chart,
+                [(x0, v), (x1, v)],
+                RED_LINE.stroke_width(2),
+                label,
+            )?;
         }
-        legend(&mut chart)
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
     }
 }
 
@@ -416,66 +594,47 @@ fn reliability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) ->
     let (div, unit) = time_unit(r.simulation.horizon_hours);
     let x0 = rel.time_hours.first().copied().unwrap_or(0.0) / div;
     let x1 = (rel.time_hours.last().copied().unwrap_or(1.0) / div).max(x0 + 1e-9);
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!(
-                "Reliability R(t) = P(no system failure by t) — {}",
-                r.scenario
-            ),
-            (FONT, 28),
-        )
-        .margin(20)
-        .x_label_area_size(60)
-        .y_label_area_size(90)
-        .build_cartesian_2d(x0..x1, 0.0..1.0)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc(format!("time ({unit})"))
-        .y_desc("R(t)")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 20))
-        .draw()
-        .map_err(err)?;
+    let mut chart = Frame::new(
+        format!(
+            "Reliability R(t) = P(no system failure by t) — {}",
+            r.scenario
+        ),
+        format!("time ({unit})"),
+        "R(t)",
+    )
+    .y_area(90)
+    .build(root, x0..x1, 0.0..1.0)?;
     let t: Vec<f64> = rel.time_hours.iter().map(|&x| x / div).collect();
-    let band: Vec<(f64, f64)> = t
-        .iter()
-        .zip(&rel.ci95_low)
-        .map(|(&x, &y)| (x, y))
-        .chain(t.iter().zip(&rel.ci95_high).rev().map(|(&x, &y)| (x, y)))
-        .collect();
-    chart
-        .draw_series(std::iter::once(Polygon::new(band, BLUE_LINE.mix(0.18))))
-        .map_err(err)?
-        .label("95% confidence band (Wilson)")
-        .legend(|(x, y)| {
-            Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.18).filled())
-        });
-    chart
-        .draw_series(LineSeries::new(
-            t.iter().zip(&rel.survival).map(|(&x, &y)| (x, y)),
-            BLUE_LINE.stroke_width(2),
-        ))
-        .map_err(err)?
-        .label("Kaplan–Meier over replications")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE_LINE.stroke_width(2)));
+    let curve =
+        |ys: &[f64]| -> Vec<(f64, f64)> { t.iter().copied().zip(ys.iter().copied()).collect() };
+    band(
+        &mut chart,
+        curve(&rel.ci95_low),
+        curve(&rel.ci95_high),
+        BLUE_LINE.mix(0.18),
+        "95% confidence band (Wilson)",
+    )?;
+    line(
+        &mut chart,
+        curve(&rel.survival),
+        BLUE_LINE.stroke_width(2),
+        "Kaplan–Meier over replications",
+    )?;
     if let Some(exact) = &rel.exact {
-        chart
-            .draw_series(LineSeries::new(
-                t.iter().zip(exact).map(|(&x, &y)| (x, y)),
-                RED_LINE.stroke_width(2),
-            ))
-            .map_err(err)?
-            .label("exact R(t)")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED_LINE.stroke_width(2)));
+        line(
+            &mut chart,
+            curve(exact),
+            RED_LINE.stroke_width(2),
+            "exact R(t)",
+        )?;
     }
-    legend(&mut chart)
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 /// The interval availability per bin (a step line at the bins' values,
 /// its band) and the exact bin curve, mapped onto the chart's y by `y`.
-fn draw_bins<'a, DB: DrawingBackend + 'a, Y: Ranged<ValueType = f64>>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+fn draw_bins<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut Chart<'_, DB, plotters::coord::types::RangedCoordf64, Y>,
     b: &super::curves::Bins,
     div: f64,
     y: impl Fn(f64) -> f64,
@@ -488,26 +647,19 @@ fn draw_bins<'a, DB: DrawingBackend + 'a, Y: Ranged<ValueType = f64>>(
             .flat_map(|((&s, &e), &v)| [(s / div, y(v)), (e / div, y(v))])
             .collect()
     };
-    let low = steps(&b.ci95_low);
-    let high = steps(&b.ci95_high);
-    let band: Vec<(f64, f64)> = low
-        .iter()
-        .copied()
-        .chain(high.iter().rev().copied())
-        .collect();
-    chart
-        .draw_series(std::iter::once(Polygon::new(band, ORANGE.mix(0.2))))
-        .map_err(err)?
-        .label("95% band of the interval availability per bin")
-        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], ORANGE.mix(0.2).filled()));
-    chart
-        .draw_series(LineSeries::new(
-            steps(&b.availability),
-            ORANGE.stroke_width(2),
-        ))
-        .map_err(err)?
-        .label("interval availability per bin (all up time in the bin)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], ORANGE.stroke_width(2)));
+    band(
+        chart,
+        steps(&b.ci95_low),
+        steps(&b.ci95_high),
+        ORANGE.mix(0.2),
+        "95% band of the interval availability per bin",
+    )?;
+    line(
+        chart,
+        steps(&b.availability),
+        ORANGE.stroke_width(2),
+        "interval availability per bin (all up time in the bin)",
+    )?;
     if let Some(exact) = &b.exact {
         let mids = b
             .start_hours
@@ -515,95 +667,128 @@ fn draw_bins<'a, DB: DrawingBackend + 'a, Y: Ranged<ValueType = f64>>(
             .zip(&b.end_hours)
             .zip(exact)
             .map(|((&s, &e), &v)| ((s + e) / 2.0 / div, y(v)));
-        chart
-            .draw_series(LineSeries::new(mids, BLACK.stroke_width(2)))
-            .map_err(err)?
-            .label("exact expected availability per bin (from all up)")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+        line(
+            chart,
+            mids,
+            BLACK.stroke_width(2),
+            "exact expected availability per bin (from all up)",
+        )?;
     }
     Ok(())
 }
 
-fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-) -> Drawn {
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .label_font((FONT, 16))
-        .draw()
-        .map_err(err)
-}
-
+/// Down time per year: the histogram SPEC §5 asks for (left) and, as the
+/// linear axis spends most of its width on a thin tail, the same
+/// distribution as an exceedance curve on log axes (right), where the
+/// median and the tail are both readable.
 fn downtime<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
     let d = &r.downtime_hours_per_year;
     let (Some(h), Some(p95)) = (&d.histogram, d.p95) else {
         return Ok(());
     };
+    let (left, right) = root.split_horizontally(SIZE.0 * 9 / 20);
     let top_edge = h.edges.last().copied().unwrap_or(1.0);
     let (div, unit) = duration_unit(top_edge);
-    let x1 = (top_edge / div).max(p95 / div).max(d.mean / div) * 1.02;
-    let y1 = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
-    let caption = format!(
-        "Down time per year across {} replications — {}",
-        r.simulation.replications, r.scenario
-    );
-    let mut chart = ChartBuilder::on(root)
-        .caption(&caption, (FONT, 28))
-        .margin(20)
-        .x_label_area_size(60)
-        .y_label_area_size(110)
-        .build_cartesian_2d(0.0..x1.max(1e-9), 0.0..y1)
-        .map_err(err)?;
     let overflow = if h.overflow > 0 {
         format!(" ({} beyond the axis)", h.overflow)
     } else {
         String::new()
     };
-    chart
-        .configure_mesh()
-        .x_desc(format!("down time per year ({unit}){overflow}"))
-        .y_desc("replications")
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 20))
-        .draw()
-        .map_err(err)?;
-    chart
-        // Zipped, not indexed: an edited report may have too few edges.
-        .draw_series(h.counts.iter().zip(h.edges.windows(2)).map(|(&c, e)| {
-            let (a, b) = (e[0] / div, e[1] / div);
-            Rectangle::new([(a, 0.0), (b, c as f64)], BLUE_LINE.mix(0.7).filled())
-        }))
-        .map_err(err)?
-        .label("replications")
-        .legend(|(x, y)| {
-            Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.7).filled())
-        });
-    for (value, label, color) in [
-        (
-            d.mean,
-            format!("mean {}", super::text::human_hours(d.mean)),
-            RED_LINE,
-        ),
-        (
-            p95,
-            format!("95th percentile {}", super::text::human_hours(p95)),
-            ORANGE,
-        ),
-    ] {
-        let x = value / div;
-        chart
-            .draw_series(LineSeries::new([(x, 0.0), (x, y1)], color.stroke_width(3)))
-            .map_err(err)?
-            .label(label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
-            });
+    let marked = || {
+        vec![
+            (
+                d.mean / div,
+                format!("mean {}", super::text::human_hours(d.mean)),
+                RED_LINE,
+            ),
+            (
+                p95 / div,
+                format!("95th percentile {}", super::text::human_hours(p95)),
+                ORANGE,
+            ),
+        ]
+    };
+    // Histogram.
+    let x1 = (top_edge / div).max(p95 / div).max(d.mean / div) * 1.02;
+    let y1 = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
+    let whole = |v: &f64| format!("{v:.0}");
+    let mut chart = Frame::new(
+        "Histogram",
+        format!("down time per year ({unit}){overflow}"),
+        "replications",
+    )
+    .y_area(80)
+    .y_fmt(&whole)
+    .build(&left, 0.0..x1.max(1e-9), 0.0..y1)?;
+    // Zipped, not indexed: an edited report may have too few edges.
+    bars(
+        &mut chart,
+        h.counts
+            .iter()
+            .zip(h.edges.windows(2))
+            .map(|(&c, e)| [(e[0] / div, 0.0), (e[1] / div, c as f64)]),
+        BLUE_LINE.mix(0.7),
+        "replications",
+    )?;
+    marks(&mut chart, marked(), (0.0, y1))?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    // Exceedance: the fraction of replications with at least x, at every
+    // positive bin edge (exact there, as each bin holds [left, right)).
+    let n = (h.counts.iter().sum::<u64>() + h.overflow).max(1) as f64;
+    let mut beyond = h.overflow;
+    let mut curve: Vec<(f64, f64)> = Vec::new();
+    for (&c, &edge) in h.counts.iter().zip(&h.edges).rev() {
+        beyond += c;
+        if edge > 0.0 && beyond > 0 {
+            curve.push((edge / div, beyond as f64 / n));
+        }
     }
-    legend(&mut chart)
+    curve.reverse();
+    let floor = decade_below(0.5 / n);
+    let xs = curve
+        .iter()
+        .map(|p| p.0)
+        .chain([d.mean / div, p95 / div])
+        .filter(|&x| x > 0.0 && x.is_finite());
+    let (lo, hi) = xs.fold((f64::INFINITY, 0.0f64), |(a, b), x| (a.min(x), b.max(x)));
+    let (lo, hi) = if lo.is_finite() {
+        (decade_below(lo), decade_above(hi * 1.0001))
+    } else {
+        (0.1, 1.0)
+    };
+    let fraction = |v: &f64| {
+        if *v >= 0.01 {
+            format!("{:.0}%", 100.0 * v)
+        } else {
+            format!("{:.1e}", v)
+        }
+    };
+    let short = |v: &f64| crate::model::dist::significant(*v, 3);
+    let mut chart = Frame::new(
+        format!("Down time per year — {}", r.scenario),
+        format!("down time per year x ({unit}, log scale)"),
+        "replications with at least x (log scale)",
+    )
+    .x_fmt(&short)
+    .y_fmt(&fraction)
+    .build(&right, (lo..hi).log_scale(), (floor..1.0).log_scale())?;
+    chart
+        .draw_series(LineSeries::new(
+            curve.iter().copied(),
+            BLUE_LINE.stroke_width(2),
+        ))
+        .map_err(err)?
+        .label(format!(
+            "fraction of {} replications with at least x",
+            r.simulation.replications
+        ))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE_LINE.stroke_width(2)));
+    chart
+        .draw_series(curve.iter().map(|&p| Circle::new(p, 3, BLUE_LINE.filled())))
+        .map_err(err)?;
+    let on_axis: Vec<_> = marked().into_iter().filter(|m| m.0 > 0.0).collect();
+    marks(&mut chart, on_axis, (floor, 1.0))?;
+    legend(&mut chart, SeriesLabelPosition::LowerLeft)
 }
 
 /// The distribution of data lost per incident (SPEC §8), with the mean and
@@ -635,7 +820,7 @@ fn data_loss<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> D
         .filter(|&c| c > 0)
         .min()
         .unwrap_or(1) as f64;
-    let caption = format!(
+    let title = format!(
         "Data lost per incident, {} incidents — {}",
         d.incidents, r.scenario
     );
@@ -644,14 +829,7 @@ fn data_loss<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> D
     } else {
         String::new()
     };
-    let bars: Vec<(f64, f64, f64)> = h
-        .counts
-        .iter()
-        .zip(h.edges.windows(2))
-        .filter(|(&c, _)| c > 0)
-        .map(|(&c, e)| (e[0] / div, e[1] / div, c as f64))
-        .collect();
-    let mut marks = vec![(
+    let mut marked = vec![(
         mean / div,
         format!("mean {}", super::text::human_hours(mean)),
         RED_LINE,
@@ -659,8 +837,8 @@ fn data_loss<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> D
     let palette = [ORANGE, RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
     for o in r.objectives.iter().flatten() {
         if let Some(rpo) = o.rpo_hours {
-            let color = palette[(marks.len() - 1) % palette.len()];
-            marks.push((
+            let color = palette[(marked.len() - 1) % palette.len()];
+            marked.push((
                 rpo / div,
                 format!(
                     "RPO {}: {:.1}% of incidents within",
@@ -672,84 +850,36 @@ fn data_loss<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> D
         }
     }
     let x_desc = format!("hours of data lost per incident ({unit}){overflow}");
-    if max / min > 100.0 {
-        let y1 = max * 2.0;
-        let mut chart = ChartBuilder::on(root)
-            .caption(&caption, (FONT, 28))
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(110)
-            .build_cartesian_2d(0.0..x1, (0.5..y1).log_scale())
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc("incidents (log scale)")
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style((FONT, 16))
-            .axis_desc_style((FONT, 20))
-            .draw()
-            .map_err(err)?;
-        chart
-            .draw_series(
-                bars.iter().map(|&(a, b, c)| {
-                    Rectangle::new([(a, 0.5), (b, c)], BLUE_LINE.mix(0.7).filled())
-                }),
-            )
-            .map_err(err)?
-            .label("incidents")
-            .legend(|(x, y)| {
-                Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.7).filled())
-            });
-        for (x, label, color) in marks {
-            chart
-                .draw_series(LineSeries::new([(x, 0.5), (x, y1)], color.stroke_width(3)))
-                .map_err(err)?
-                .label(label)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
-                });
-        }
-        legend(&mut chart)
+    let whole = |v: &f64| format!("{v:.0}");
+    let log = max / min > 100.0;
+    // Bars start at the bottom of the axis: 0.5 on the log scale.
+    let (y0, y1) = if log {
+        (0.5, max * 2.0)
     } else {
-        let y1 = max * 1.1;
-        let mut chart = ChartBuilder::on(root)
-            .caption(&caption, (FONT, 28))
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(110)
-            .build_cartesian_2d(0.0..x1, 0.0..y1)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc("incidents")
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style((FONT, 16))
-            .axis_desc_style((FONT, 20))
-            .draw()
-            .map_err(err)?;
-        chart
-            .draw_series(
-                bars.iter().map(|&(a, b, c)| {
-                    Rectangle::new([(a, 0.0), (b, c)], BLUE_LINE.mix(0.7).filled())
-                }),
-            )
-            .map_err(err)?
-            .label("incidents")
-            .legend(|(x, y)| {
-                Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.7).filled())
-            });
-        for (x, label, color) in marks {
-            chart
-                .draw_series(LineSeries::new([(x, 0.0), (x, y1)], color.stroke_width(3)))
-                .map_err(err)?
-                .label(label)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
-                });
-        }
-        legend(&mut chart)
+        (0.0, max * 1.1)
+    };
+    let rects: Vec<[(f64, f64); 2]> = h
+        .counts
+        .iter()
+        .zip(h.edges.windows(2))
+        .filter(|(&c, _)| c > 0)
+        .map(|(&c, e)| [(e[0] / div, y0), (e[1] / div, c as f64)])
+        .collect();
+    if log {
+        let mut chart = Frame::new(title, x_desc, "incidents (log scale)")
+            .y_fmt(&whole)
+            .build(root, 0.0..x1, (y0..y1).log_scale())?;
+        bars(&mut chart, rects, BLUE_LINE.mix(0.7), "incidents")?;
+        marks(&mut chart, marked, (y0, y1))?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
+    } else {
+        let mut chart =
+            Frame::new(title, x_desc, "incidents")
+                .y_fmt(&whole)
+                .build(root, 0.0..x1, y0..y1)?;
+        bars(&mut chart, rects, BLUE_LINE.mix(0.7), "incidents")?;
+        marks(&mut chart, marked, (y0, y1))?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
     }
 }
 
@@ -757,22 +887,11 @@ fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) ->
     let c = &r.convergence;
     let crowded = crowded(r);
     let value = |a: f64| if crowded { 1.0 - a } else { a };
-    let line = analytic_line(r).map(|(v, label)| {
-        (
-            r.analytic
-                .interval
-                .filter(|_| r.analytic.exact)
-                .unwrap_or(v),
-            label,
-        )
-    });
-    let line = line.map(|(v, label)| {
-        let label = if r.analytic.interval.is_some() && r.analytic.exact {
-            label.replace("steady state", "interval value")
-        } else {
-            label
-        };
-        (v, label)
+    // Against the exact interval value where there is one (the estimate
+    // converges to it, not to the steady state).
+    let target = analytic_line(r).map(|(v, label)| match r.analytic.interval {
+        Some(i) if r.analytic.exact => (i, label.replace("steady state", "interval value")),
+        _ => (v, label),
     });
     let mut ys: Vec<f64> = c
         .ci95_low
@@ -781,7 +900,7 @@ fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) ->
         .chain(&c.mean)
         .map(|&a| value(a))
         .collect();
-    if let Some((v, _)) = &line {
+    if let Some((v, _)) = &target {
         ys.push(value(*v));
     }
     let (mut y0, mut y1) = ys
@@ -796,41 +915,31 @@ fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) ->
     let (y0, y1) = ((y0 - pad).max(0.0), y1 + pad);
     let x0 = c.replications.first().copied().unwrap_or(1) as f64;
     let x1 = (c.replications.last().copied().unwrap_or(2) as f64).max(x0 + 1.0);
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!("Convergence of the estimate — {}", r.scenario),
-            (FONT, 28),
-        )
-        .margin(20)
-        .x_label_area_size(60)
-        .y_label_area_size(130)
-        .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
-        .map_err(err)?;
-    let y_desc = if crowded {
-        "unavailability 1 − A"
-    } else {
-        "availability A"
+    let whole = |v: &f64| format!("{v:.0}");
+    let y_label = |v: &f64| {
+        if crowded {
+            format!("{v:.2e}")
+        } else {
+            format!("{v:.5}")
+        }
     };
-    chart
-        .configure_mesh()
-        .x_desc(if r.simulation.method == "plain" {
+    let mut chart = Frame::new(
+        format!("Convergence of the estimate — {}", r.scenario),
+        if r.simulation.method == "plain" {
             "replications (log scale)"
         } else {
             "cycles or trials, one point per round (log scale)"
-        })
-        .y_desc(y_desc)
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 20))
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| {
-            if crowded {
-                format!("{v:.2e}")
-            } else {
-                format!("{v:.5}")
-            }
-        })
-        .draw()
-        .map_err(err)?;
+        },
+        if crowded {
+            "unavailability 1 − A"
+        } else {
+            "availability A"
+        },
+    )
+    .y_area(130)
+    .x_fmt(&whole)
+    .y_fmt(&y_label)
+    .build(root, (x0..x1).log_scale(), y0..y1)?;
     let pts = |ys: &[f64]| -> Vec<(f64, f64)> {
         c.replications
             .iter()
@@ -838,33 +947,28 @@ fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) ->
             .map(|(&n, &a)| (n as f64, value(a)))
             .collect()
     };
-    let band: Vec<(f64, f64)> = pts(&c.ci95_low)
-        .into_iter()
-        .chain(pts(&c.ci95_high).into_iter().rev())
-        .collect();
-    chart
-        .draw_series(std::iter::once(Polygon::new(band, BLUE_LINE.mix(0.18))))
-        .map_err(err)?
-        .label("95% confidence interval")
-        .legend(|(x, y)| {
-            Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE_LINE.mix(0.18).filled())
-        });
-    chart
-        .draw_series(LineSeries::new(pts(&c.mean), BLUE_LINE.stroke_width(2)))
-        .map_err(err)?
-        .label("running estimate")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE_LINE.stroke_width(2)));
-    if let Some((v, label)) = line {
-        chart
-            .draw_series(LineSeries::new(
-                [(x0, value(v)), (x1, value(v))],
-                RED_LINE.stroke_width(2),
-            ))
-            .map_err(err)?
-            .label(label)
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED_LINE.stroke_width(2)));
+    band(
+        &mut chart,
+        pts(&c.ci95_low),
+        pts(&c.ci95_high),
+        BLUE_LINE.mix(0.18),
+        "95% confidence interval",
+    )?;
+    line(
+        &mut chart,
+        pts(&c.mean),
+        BLUE_LINE.stroke_width(2),
+        "running estimate",
+    )?;
+    if let Some((v, label)) = target {
+        line(
+            &mut chart,
+            [(x0, value(v)), (x1, value(v))],
+            RED_LINE.stroke_width(2),
+            label,
+        )?;
     }
-    legend(&mut chart)
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 fn components<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
@@ -887,7 +991,7 @@ fn components<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> 
     let k = rows.len().max(1);
     let x1 = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(1.0) * 1.12;
     let widest = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(4);
-    let caption = if all.len() > 20 {
+    let title = if all.len() > 20 {
         format!(
             "Share of system down time, top 20 of {} — {}",
             all.len(),
@@ -896,29 +1000,31 @@ fn components<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> 
     } else {
         format!("Share of system down time per component — {}", r.scenario)
     };
-    let mut chart = ChartBuilder::on(root)
-        .caption(&caption, (FONT, 28))
-        .margin(20)
-        .x_label_area_size(60)
-        .y_label_area_size((20 + 10 * widest as u32).min(320))
-        .build_cartesian_2d(0.0..x1, (0..(k as i32 - 1).max(1)).into_segmented())
-        .map_err(err)?;
+    // Room below the chart for the caption.
+    let (body, note) = root.split_vertically(SIZE.1 - FOOTER - 34);
     let names: Vec<&str> = rows.iter().rev().map(|r| r.0).collect();
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .x_desc("share of system down time during which it was down (%)")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 20))
-        .y_labels(k)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => names.get(*i as usize).copied().unwrap_or("").to_string(),
-            _ => String::new(),
-        })
-        .draw()
-        .map_err(err)?;
+    let name_of = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(i) => names.get(*i as usize).copied().unwrap_or("").to_string(),
+        _ => String::new(),
+    };
+    let mut chart = Frame::new(
+        title,
+        "share of system down time during which it was down (%)",
+        "",
+    )
+    .y_area((20 + 10 * widest as u32).min(320))
+    .y_fmt(&name_of)
+    .categories(k)
+    .build(&body, 0.0..x1, (0..(k as i32 - 1).max(1)).into_segmented())?;
+    note.draw(&Text::new(
+        "Instances down together each count the whole outage, so shares add up to more \
+         than 100%: a share is coincidence, not cause (see importance in report.json).",
+        (20, 6),
+        (FONT, 16).into_font().color(&BLACK.mix(0.75)),
+    ))
+    .map_err(err)?;
     if rows.iter().all(|r| r.1 == 0.0) {
-        root.draw(&Text::new(
+        body.draw(&Text::new(
             "no system down time was observed",
             (SIZE.0 as i32 / 2 - 180, SIZE.1 as i32 / 2),
             (FONT, 24),
@@ -966,11 +1072,15 @@ pub fn draw_sweep(
     targets: &[f64],
     dir: &Path,
 ) -> Result<Vec<PathBuf>, Error> {
+    let footer = points
+        .first()
+        .map(|p| footer(&p.report))
+        .unwrap_or_default();
     let files = write_plot(
         dir,
         "sweep",
-        |root| sweep(root, points, path, targets),
-        |root| sweep(root, points, path, targets),
+        |root| framed(root, &footer, |body| sweep(body, points, path, targets)),
+        |root| framed(root, &footer, |body| sweep(body, points, path, targets)),
     )?;
     Ok(files.to_vec())
 }
@@ -981,7 +1091,6 @@ fn sweep<DB: DrawingBackend>(
     path: &str,
     targets: &[f64],
 ) -> Drawn {
-    root.fill(&WHITE).map_err(err)?;
     let nines_scale = points.iter().any(|p| p.report.availability.mean > 0.99);
     let y = |a: f64| {
         if nines_scale {
@@ -1001,6 +1110,12 @@ fn sweep<DB: DrawingBackend>(
             (a.min(x), b.max(x))
         });
     let pad = ((x1 - x0) * 0.05).max(0.5);
+    let exact = |p: &crate::sweep::Point| {
+        p.report
+            .analytic
+            .interval
+            .or(p.report.analytic.steady_state)
+    };
     // Everything finite that will be drawn decides the y range; a perfect
     // 1 (no down time seen) has infinite nines and is marked at the top.
     let mut ys: Vec<f64> = points
@@ -1012,17 +1127,7 @@ fn sweep<DB: DrawingBackend>(
             ]
         })
         .collect();
-    ys.extend(
-        points
-            .iter()
-            .filter_map(|p| {
-                p.report
-                    .analytic
-                    .interval
-                    .or(p.report.analytic.steady_state)
-            })
-            .map(y),
-    );
+    ys.extend(points.iter().filter_map(exact).map(y));
     ys.extend(targets.iter().map(|&t| y(t)));
     ys.retain(|v| v.is_finite());
     let (y0, y1) = ys
@@ -1035,54 +1140,33 @@ fn sweep<DB: DrawingBackend>(
     let top = y1 + ypad;
     let cap = |v: f64| if v.is_finite() { v.min(top) } else { top };
     let scenario = points.first().map_or("", |p| p.report.scenario.as_str());
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!("Availability against {path} — {scenario}"),
-            (FONT, 28),
-        )
-        .margin(20)
-        .x_label_area_size(60)
-        .y_label_area_size(110)
-        .build_cartesian_2d((x0 - pad)..(x1 + pad), (y0 - ypad)..top)
-        .map_err(err)?;
     let labels: Vec<String> = points.iter().map(|p| p.label.clone()).collect();
     let numeric = points.iter().all(|p| p.x.is_some());
-    chart
-        .configure_mesh()
-        .x_desc(path)
-        .y_desc(if nines_scale {
+    let x_label = |v: &f64| {
+        if numeric {
+            crate::model::dist::significant(*v, 4)
+        } else {
+            labels.get(v.round() as usize).cloned().unwrap_or_default()
+        }
+    };
+    let mut chart = Frame::new(
+        format!("Availability against {path} — {scenario}"),
+        path,
+        if nines_scale {
             "nines  −log10(1 − A)"
         } else {
             "availability A"
-        })
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 20))
-        .x_label_formatter(&|v| {
-            if numeric {
-                crate::model::dist::significant(*v, 4)
-            } else {
-                labels.get(v.round() as usize).cloned().unwrap_or_default()
-            }
-        })
-        .draw()
-        .map_err(err)?;
+        },
+    )
+    .x_fmt(&x_label)
+    .build(root, (x0 - pad)..(x1 + pad), (y0 - ypad)..top)?;
     let analytic: Vec<(f64, f64)> = points
         .iter()
         .zip(&xs)
-        .filter_map(|(p, &x)| {
-            p.report
-                .analytic
-                .interval
-                .or(p.report.analytic.steady_state)
-                .map(|a| (x, cap(y(a))))
-        })
+        .filter_map(|(p, &x)| exact(p).map(|a| (x, cap(y(a)))))
         .collect();
     if !analytic.is_empty() {
-        chart
-            .draw_series(LineSeries::new(analytic, RED_LINE.stroke_width(2)))
-            .map_err(err)?
-            .label("analytic")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED_LINE.stroke_width(2)));
+        line(&mut chart, analytic, RED_LINE.stroke_width(2), "analytic")?;
     }
     let (seen, perfect): (Vec<_>, Vec<_>) = points
         .iter()
@@ -1134,23 +1218,12 @@ fn sweep<DB: DrawingBackend>(
     ];
     for (i, &t) in targets.iter().enumerate() {
         let color = palette[i % palette.len()];
-        chart
-            .draw_series(LineSeries::new(
-                [(x0 - pad, y(t)), (x1 + pad, y(t))],
-                color.stroke_width(2),
-            ))
-            .map_err(err)?
-            .label(format!("target {t}"))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
+        line(
+            &mut chart,
+            [(x0 - pad, y(t)), (x1 + pad, y(t))],
+            color.stroke_width(2),
+            format!("target {t}"),
+        )?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .label_font((FONT, 16))
-        .draw()
-        .map_err(err)
+    legend(&mut chart, SeriesLabelPosition::LowerRight)
 }

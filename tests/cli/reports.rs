@@ -66,8 +66,8 @@ fn report_json_snapshot() {
     for key in ["wall_seconds", "events_per_second"] {
         v["simulation"][key] = serde_json::Value::from(0);
     }
-    // The transient and convergence arrays are long; their values are pinned
-    // by a digest, their shape by the lengths.
+    // The transient, bin, convergence and reliability arrays are long; their
+    // values are pinned by a digest, their shape by the lengths.
     let digest = |a: &serde_json::Value| {
         format!(
             "{} values, sum {}",
@@ -79,16 +79,32 @@ fn report_json_snapshot() {
                 .sum::<f64>()
         )
     };
-    for (block, key) in [
-        ("transient", "time_hours"),
-        ("transient", "availability"),
-        ("convergence", "replications"),
-        ("convergence", "mean"),
-        ("convergence", "ci95_low"),
-        ("convergence", "ci95_high"),
+    for pointer in [
+        "/transient/time_hours",
+        "/transient/availability",
+        "/transient/bins/start_hours",
+        "/transient/bins/end_hours",
+        "/transient/bins/availability",
+        "/transient/bins/ci95_low",
+        "/transient/bins/ci95_high",
+        "/transient/bins/exact",
+        "/convergence/replications",
+        "/convergence/mean",
+        "/convergence/ci95_low",
+        "/convergence/ci95_high",
+        "/reliability/time_hours",
+        "/reliability/survival",
+        "/reliability/ci95_low",
+        "/reliability/ci95_high",
+        "/reliability/exact",
     ] {
-        let d = digest(&v[block][key]);
-        v[block][key] = serde_json::Value::from(d);
+        let a = v
+            .pointer_mut(pointer)
+            .unwrap_or_else(|| panic!("{pointer} missing"));
+        // null (no exact curve) stays as it is, so its appearance shows.
+        if a.is_array() {
+            *a = serde_json::Value::from(digest(a));
+        }
     }
     insta::assert_snapshot!("quorum_report", serde_json::to_string_pretty(&v).unwrap());
 }
@@ -207,4 +223,24 @@ fn report_column<'a>(row: &[&'a str], name: &str) -> &'a str {
         .position(|c| *c == name)
         .expect("column");
     row[i]
+}
+
+#[test]
+fn every_plot_carries_a_footer_and_downtime_has_an_exceedance_curve() {
+    let d = Dir::new();
+    run_quorum(&d, &["--quiet"]);
+    let dir = d.path().join("output/quorum");
+    let footer = format!(
+        "scenario quorum  ·  horizon 5 y  ·  500 replications  ·  seed 2  ·  availsim {}",
+        env!("CARGO_PKG_VERSION")
+    );
+    for name in availsim::report::plot::PLOTS {
+        let svg = std::fs::read_to_string(dir.join(format!("{name}.svg"))).unwrap();
+        assert!(svg.contains(&footer), "{name}.svg has no footer {footer:?}");
+    }
+    let downtime = std::fs::read_to_string(dir.join("downtime.svg")).unwrap();
+    assert!(downtime.contains("replications with at least x (log scale)"));
+    assert!(downtime.contains("log scale)"));
+    let components = std::fs::read_to_string(dir.join("components.svg")).unwrap();
+    assert!(components.contains("shares add up to more than 100%"));
 }
