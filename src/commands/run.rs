@@ -14,7 +14,7 @@ use super::{
     check_verdicts, feed, load_all_with, out, overrides, print_json, print_report, progress_bar,
     simulate, time_limit_needs_rounds, unique_names, write_outputs,
 };
-use crate::cli::{MergeArgs, PlotArgs, RunArgs};
+use crate::cli::{Format, MergeArgs, PlotArgs, RunArgs};
 
 /// `availsim run`.
 pub fn run(args: &RunArgs) -> Result<()> {
@@ -24,7 +24,18 @@ pub fn run(args: &RunArgs) -> Result<()> {
     o.shards = shard.map(|s| s.count);
     let models = load_all_with(&args.files, &o)?;
     unique_names(&models)?;
-    super::check_out_dir(&common.out)?;
+    // `--out -` with `--format json`: the report goes to stdout only.
+    let no_files = common.out.as_os_str() == "-";
+    if no_files && (common.format != Format::Json || args.shard.is_some() || args.shards.is_some())
+    {
+        return Err(Error::Usage(
+            "--out - writes no files and prints the report on stdout: it needs --format json and cannot be combined with --shard or --shards (give a folder instead)".into(),
+        )
+        .into());
+    }
+    if !no_files {
+        super::check_out_dir(&common.out)?;
+    }
     time_limit_needs_rounds(&models, common)?;
     let threads = super::threads(common);
     if let Some(shard) = shard {
@@ -42,6 +53,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let mut reports = Vec::new();
     for model in &models {
         let report = simulate(model, common)?;
+        if no_files {
+            reports.push(report);
+            continue;
+        }
         let path = write_outputs(
             &report,
             model,

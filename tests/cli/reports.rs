@@ -244,3 +244,20 @@ fn every_plot_carries_a_footer_and_downtime_has_an_exceedance_curve() {
     let components = std::fs::read_to_string(dir.join("components.svg")).unwrap();
     assert!(components.contains("shares add up to more than 100%"));
 }
+
+#[test]
+fn format_json_with_out_dash_prints_the_report_and_writes_no_files() {
+    let d = Dir::new();
+    let file = scenarios().join("quorum.json");
+    let file = file.to_str().unwrap();
+    let args = ["run", file, "--replications", "50", "--quiet"];
+    let o = d.run(&[&args[..], &["--format", "json", "--out", "-"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["scenario"], "quorum");
+    let left: Vec<_> = std::fs::read_dir(d.path()).unwrap().collect();
+    assert!(left.is_empty(), "files were written: {left:?}");
+    let o = d.run(&[&args[..], &["--out", "-"]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--format json"), "{}", stderr(&o));
+}
