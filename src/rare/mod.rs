@@ -16,13 +16,20 @@
 //! - At the cycle's exit from the all-fine set, the state (every clock's
 //!   age included) is copied and a *biased excursion* runs from the copy
 //!   back to the all-fine set: while the system is up and not all-fine,
-//!   every clock with a hazard (failures, common-cause shocks, pending
-//!   repairs and delays) competes through its cumulative hazard, a failure
-//!   is chosen with probability `FAILURE_BIAS` (0.6) and the failing clock
-//!   from an even mix of the original odds and the uniform choice; a
-//!   switchover fails with probability at least `SWITCH_BIAS` (0.25).
-//!   Every likelihood-ratio factor is bounded (see `Path::biased_step`);
-//!   deterministic and empirical durations run unbiased.
+//!   completions (repairs, common-cause outages, standby delays) keep the
+//!   times drawn from their own laws, the failure clocks compete through
+//!   their cumulative hazards from their current ages, and a failure
+//!   before the next completion (probability P = 1 − e^{−G(τ)}, closed
+//!   form) is chosen with probability θ: `FAILURE_BIAS` (0.6) leaned
+//!   towards P/(P + q), q the failure probability over the completion's
+//!   mean wait, so that the likelihood ratio barely depends on how long
+//!   this wait turned out; the failing clock is drawn from an even mix of
+//!   the original odds and the uniform choice; a switchover fails with
+//!   probability at least `SWITCH_BIAS` (0.25). Every likelihood-ratio
+//!   factor is bounded (see `Path::biased_step`); completions and
+//!   deterministic or empirical lives run unbiased. An earlier version let
+//!   repairs compete through their hazards too (a quadrature per event):
+//!   lower variance per cycle, but 20–50 times the cost per event.
 //! - U = E\[D·L\]/E\[T\], with D the system down time of the excursion; the
 //!   outage frequency is E\[N·L\]/E\[T\] (N outages begun in the excursion).
 //!   The interval is the delta method's on independent work units.

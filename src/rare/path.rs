@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp1};
 
-use super::hazard::{cum_hazard, has_hazard, hazard_rate, inv_cum_hazard};
+use super::hazard::{cum_hazard, hazard_rate, inv_cum_hazard};
 use super::net::{Law, Net, RNode};
 use crate::model::Dist;
 
@@ -20,6 +20,8 @@ use crate::model::Dist;
 pub const FAILURE_BIAS: f64 = 0.6;
 /// Biased probability that a switchover fails (when it is less likely).
 pub const SWITCH_BIAS: f64 = 0.25;
+/// Largest probability of choosing a failure in a biased sojourn.
+pub const MAX_THETA: f64 = 0.9;
 
 /// A failure clock.
 #[derive(Clone, Copy, Debug, Default)]
@@ -150,7 +152,6 @@ struct Competitor<'a> {
     age: f64,
     h: f64,
     speed: f64,
-    failure: bool,
 }
 
 impl Competitor<'_> {
@@ -165,241 +166,44 @@ impl Competitor<'_> {
     }
 }
 
-/// Gauss–Legendre nodes and weights on [−1, 1], 8 points.
-const GL_X: [f64; 8] = [
-    -0.960_289_856_497_536_3,
-    -0.796_666_477_413_626_7,
-    -0.525_532_409_916_329,
-    -0.183_434_642_495_649_8,
-    0.183_434_642_495_649_8,
-    0.525_532_409_916_329,
-    0.796_666_477_413_626_7,
-    0.960_289_856_497_536_3,
-];
-const GL_W: [f64; 8] = [
-    0.101_228_536_290_376_26,
-    0.222_381_034_453_374_48,
-    0.313_706_645_877_887_3,
-    0.362_683_783_378_362,
-    0.362_683_783_378_362,
-    0.313_706_645_877_887_3,
-    0.222_381_034_453_374_48,
-    0.101_228_536_290_376_26,
-];
-/// Panel ends of the quadrature, in summed cumulative hazard G: the
-/// sojourn's probability mass e^{−G} dG spreads evenly enough over them
-/// however the hazards vary in time (lognormal repairs, ageing lives).
-const G_EDGES: [f64; 11] = [
-    0.0, 0.0625, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 50.0,
-];
-/// Panels of the quadrature.
-const PANELS: usize = G_EDGES.len() - 1;
-
-/// The masses of "a failure first" and "a completion first" over a
-/// sojourn, panel by panel.
-struct Quadrature {
-    /// Panel ends in time (empty: constant rates).
-    edges: Vec<f64>,
-    panel_f: [f64; PANELS],
-    panel_c: [f64; PANELS],
-    mass_f: f64,
-    mass_c: f64,
-    fixed: f64,
+/// A failure-first draw over a sojourn: the failure clocks' summed
+/// cumulative hazard G(t) from their current ages, up to the next fixed
+/// event at τ.
+struct Race<'a, 'c> {
+    clocks: &'c [Competitor<'a>],
+    /// Whether every failure clock is exponential (G linear).
+    linear: bool,
+    /// The summed rate when `linear`.
+    rate: f64,
 }
 
-impl Quadrature {
-    fn g(clocks: &[Competitor<'_>], t: f64) -> f64 {
-        clocks.iter().map(|c| c.dh(t)).sum()
-    }
-
-    /// The densities λ_F e^{−G} and λ_C e^{−G} at `t`.
-    fn densities(clocks: &[Competitor<'_>], t: f64) -> (f64, f64) {
-        let (mut f, mut c, mut g) = (0.0, 0.0, 0.0);
-        for k in clocks {
-            g += k.dh(t);
-            if k.failure {
-                f += k.rate(t);
-            } else {
-                c += k.rate(t);
-            }
-        }
-        let w = (-g).exp();
-        let finite = |x: f64| if x.is_finite() && w > 0.0 { x * w } else { 0.0 };
-        (finite(f), finite(c))
-    }
-
-    /// The time where G reaches `y`, within [lo, τ] (τ may be infinite);
-    /// `None` if it never does.
-    fn time_of(clocks: &[Competitor<'_>], y: f64, lo: f64, tau: f64) -> Option<f64> {
-        let mut lo = lo;
-        let mut hi = if tau.is_finite() {
-            tau
+impl Race<'_, '_> {
+    fn g(&self, t: f64) -> f64 {
+        if self.linear {
+            self.rate * t
         } else {
-            let rate: f64 = clocks.iter().map(|c| c.rate(lo)).sum();
-            (2.0 * lo).max(if rate > 0.0 { y / rate } else { 1.0 })
-        };
-        if !tau.is_finite() {
-            while Self::g(clocks, hi) < y {
-                lo = hi;
-                hi *= 2.0;
-                if hi > 1e300 {
-                    return None;
-                }
-            }
+            self.clocks.iter().map(|c| c.dh(t)).sum()
         }
-        // The edges need not be exact (any partition integrates), only
-        // near their targets.
-        for _ in 0..14 {
+    }
+
+    /// The time in [0, τ] where G reaches `y` (G(τ) ≥ y).
+    fn time_of(&self, y: f64, tau: f64) -> f64 {
+        if self.linear {
+            return (y / self.rate).min(tau);
+        }
+        let (mut lo, mut hi) = (0.0, tau);
+        for _ in 0..64 {
             let mid = 0.5 * (lo + hi);
-            if Self::g(clocks, mid) < y {
+            if self.g(mid) < y {
                 lo = mid;
             } else {
                 hi = mid;
             }
-        }
-        Some(hi)
-    }
-
-    fn new(clocks: &[Competitor<'_>], tau: f64) -> Option<Quadrature> {
-        if clocks
-            .iter()
-            .all(|c| matches!(c.dist, Dist::Exponential { .. }))
-        {
-            return Self::exponential(clocks, tau);
-        }
-        let g_tau = if tau.is_finite() {
-            Self::g(clocks, tau)
-        } else {
-            f64::INFINITY
-        };
-        let mut edges = vec![0.0];
-        for &y in &G_EDGES[1..] {
-            let last = *edges.last().unwrap_or(&0.0);
-            let t = if y >= g_tau {
-                tau
-            } else {
-                Self::time_of(clocks, y, last, tau)?
-            };
-            edges.push(t);
-        }
-        let fixed = if g_tau < G_EDGES[PANELS] {
-            (-g_tau).exp()
-        } else {
-            0.0
-        };
-        let mut q = Quadrature {
-            edges,
-            panel_f: [0.0; PANELS],
-            panel_c: [0.0; PANELS],
-            mass_f: 0.0,
-            mass_c: 0.0,
-            fixed,
-        };
-        for p in 0..PANELS {
-            let (a, b) = (q.edges[p], q.edges[p + 1]);
-            if b.partial_cmp(&a) != Some(std::cmp::Ordering::Greater) {
-                continue;
-            }
-            let (mid, half) = (0.5 * (a + b), 0.5 * (b - a));
-            for (x, w) in GL_X.iter().zip(GL_W) {
-                let (f, c) = Self::densities(clocks, mid + half * x);
-                q.panel_f[p] += half * w * f;
-                q.panel_c[p] += half * w * c;
-            }
-            q.mass_f += q.panel_f[p];
-            q.mass_c += q.panel_c[p];
-        }
-        Some(q)
-    }
-
-    /// Constant rates F and C: the masses in closed form,
-    /// F/(F + C)·(1 − e^{−(F+C)τ}) and likewise, and no panels (`end` 0).
-    fn exponential(clocks: &[Competitor<'_>], tau: f64) -> Option<Quadrature> {
-        let (mut f, mut c) = (0.0, 0.0);
-        for k in clocks {
-            let r = k.rate(0.0);
-            if k.failure {
-                f += r;
-            } else {
-                c += r;
-            }
-        }
-        let total = f + c;
-        if total.is_nan() || total <= 0.0 {
-            return None;
-        }
-        let reach = if tau.is_finite() {
-            -(-total * tau).exp_m1()
-        } else {
-            1.0
-        };
-        Some(Quadrature {
-            edges: Vec::new(),
-            panel_f: [0.0; PANELS],
-            panel_c: [0.0; PANELS],
-            mass_f: f / total * reach,
-            mass_c: c / total * reach,
-            fixed: if tau.is_finite() {
-                (-total * tau).exp()
-            } else {
-                0.0
-            },
-        })
-    }
-
-    /// A time drawn from the failure (or completion) density: a panel by
-    /// its mass, then rejection within the panel.
-    fn sample<R: Rng + ?Sized>(
-        &self,
-        clocks: &[Competitor<'_>],
-        failure: bool,
-        rng: &mut R,
-    ) -> f64 {
-        if self.edges.is_empty() {
-            // Constant total rate: an exponential truncated to the reach.
-            let total: f64 = clocks.iter().map(|c| c.rate(0.0)).sum();
-            let reach = (self.mass_f + self.mass_c).min(1.0);
-            return -(-(rng.random::<f64>() * reach)).ln_1p() / total;
-        }
-        let (panels, total) = if failure {
-            (&self.panel_f, self.mass_f)
-        } else {
-            (&self.panel_c, self.mass_c)
-        };
-        let mut pick = rng.random::<f64>() * total;
-        let mut p = PANELS - 1;
-        for (k, &m) in panels.iter().enumerate() {
-            if pick < m {
-                p = k;
-                break;
-            }
-            pick -= m;
-        }
-        let (a, width) = (self.edges[p], self.edges[p + 1] - self.edges[p]);
-        let mid = a + 0.5 * width;
-        let density = |t: f64| {
-            let (f, c) = Self::densities(clocks, t);
-            if failure {
-                f
-            } else {
-                c
-            }
-        };
-        let envelope = 2.0
-            * GL_X
-                .iter()
-                .map(|x| mid + 0.5 * width * x)
-                .chain([a, a + width])
-                .map(density)
-                .fold(0.0, f64::max);
-        let mut t = mid;
-        for _ in 0..1000 {
-            t = a + width * rng.random::<f64>();
-            if rng.random::<f64>() * envelope <= density(t) {
+            if hi - lo <= 1e-12 * hi {
                 break;
             }
         }
-        t
+        0.5 * (lo + hi)
     }
 }
 
@@ -498,58 +302,32 @@ impl Path {
         }
     }
 
-    /// The clocks of a biased sojourn: failure clocks with a hazard (up
-    /// instances that age, idle common causes) and pending completions
-    /// whose law has a hazard (repairs, common-cause outages, standby
-    /// delays), each with its age.
+    /// The failure clocks of a biased sojourn: up instances that age and
+    /// idle common causes whose life law has a hazard, each with its age.
     fn competing<'a>(&self, net: &'a Net) -> Vec<Competitor<'a>> {
         let mut out = Vec::new();
-        let t = self.t;
-        let mut push = |next, dist: &'a Dist, age: f64, speed: f64, failure| {
-            out.push(Competitor {
-                next,
-                dist,
-                age,
-                h: cum_hazard(dist, age),
-                speed,
-                failure,
-            })
-        };
         for (i, d) in net.inst.iter().enumerate() {
-            if self.own_up[i] {
-                if d.life.hazard && self.speed[i] > 0.0 {
-                    let c = &self.clocks[i];
-                    push(Next::Fail(i), &d.life.dist, c.age, self.speed[i], true);
-                }
-            } else if self.repair_end[i].is_finite() && has_hazard(&d.repair) {
-                push(
-                    Next::Repair(i),
-                    &d.repair,
-                    t - self.repair_start[i],
-                    1.0,
-                    false,
-                );
+            if self.own_up[i] && d.life.hazard && self.speed[i] > 0.0 {
+                let c = &self.clocks[i];
+                out.push(Competitor {
+                    next: Next::Fail(i),
+                    dist: &d.life.dist,
+                    age: c.age,
+                    h: c.h,
+                    speed: self.speed[i],
+                });
             }
         }
-        for (c, d) in net.causes.iter().enumerate() {
-            if !self.cc_active[c] {
-                if d.life.hazard {
-                    let k = &self.cc_clocks[c];
-                    push(Next::Shock(c), &d.life.dist, k.age, 1.0, true);
-                }
-            } else if has_hazard(&d.repair) {
-                push(
-                    Next::CauseEnd(c),
-                    &d.repair,
-                    t - self.cc_start[c],
-                    1.0,
-                    false,
-                );
-            }
-        }
-        for (s, st) in self.sb.iter().enumerate() {
-            if let Some(d) = self.timer_law(net, s).filter(|d| has_hazard(d)) {
-                push(Next::Timer(s), d, t - st.timer_start, 1.0, false);
+        for (k, d) in net.causes.iter().enumerate() {
+            if !self.cc_active[k] && d.life.hazard {
+                let c = &self.cc_clocks[k];
+                out.push(Competitor {
+                    next: Next::Shock(k),
+                    dist: &d.life.dist,
+                    age: c.age,
+                    h: c.h,
+                    speed: 1.0,
+                });
             }
         }
         out
@@ -570,87 +348,110 @@ impl Path {
         }
     }
 
+    /// The mean of the law of fixed event `next` (its typical wait).
+    fn fixed_mean(&self, net: &Net, next: Next) -> Option<f64> {
+        match next {
+            Next::Repair(i) => Some(net.inst[i].repair.mean()),
+            Next::Fail(i) => Some(net.inst[i].life.dist.mean()),
+            Next::CauseEnd(c) => Some(net.causes[c].repair.mean()),
+            Next::Shock(c) => Some(net.causes[c].life.dist.mean()),
+            Next::Timer(s) => self.timer_law(net, s).map(Dist::mean),
+        }
+    }
+
     /// One sojourn with failure biasing, or `None` when plain sampling
-    /// serves (nothing competes with the failures, or a failure is likely
-    /// anyway).
+    /// serves (no failure clock, no pending completion, or a failure is
+    /// likely anyway).
     ///
-    /// Every clock with a hazard competes through its cumulative hazard
-    /// from its current age (failures and completions alike); the other
-    /// events (deterministic or empirical durations) come at a fixed time
-    /// τ. With G(t) the clocks' summed cumulative hazard over the sojourn
-    /// and λ_F, λ_C the summed hazard rates of failures and completions,
-    /// a failure comes first with probability P = ∫₀^τ λ_F e^{−G} dt
-    /// (quadrature). Biasing chooses a failure with probability θ =
-    /// [`FAILURE_BIAS`] > P (likelihood ratio P/θ, else (1 − P)/(1 − θ));
-    /// the time is drawn from the original law given the branch, the
-    /// failing clock from an even mixture of the original odds and the
-    /// uniform choice (balanced biasing). Every factor of the likelihood
-    /// ratio is bounded, whatever the rarity and however long the pending
-    /// repairs turn out.
+    /// Completions (repairs, common-cause outages, standby delays and
+    /// deterministic lives) keep the times drawn from their own laws and
+    /// are never biased: the first of them comes at τ. The failure clocks
+    /// with a hazard compete through their summed cumulative hazard G(t)
+    /// from their current ages, so a failure comes first with probability
+    /// P = 1 − e^{−G(τ)} (closed form). Biasing chooses a failure with
+    /// probability θ = [`FAILURE_BIAS`] > P (likelihood ratio P/θ, else
+    /// (1 − P)/(1 − θ) and the fixed event at τ); the failure time is
+    /// drawn from the original law given that it comes before τ
+    /// (G(t) = −ln(1 − u·P)), the failing clock from an even mixture of the
+    /// original odds (hazard rates at that time) and the uniform choice
+    /// (balanced biasing). Every factor of the likelihood ratio is at most
+    /// 1/(1 − θ) or 2, whatever the rarity.
     fn biased_step<R: Rng + ?Sized>(&mut self, net: &Net, rng: &mut R) -> Option<Step> {
-        let fixed = self.next(net, false);
-        let tau = fixed.map_or(f64::INFINITY, |f| f.1);
+        let fixed = self.next(net, false)?;
+        let tau = fixed.1;
         let clocks = self.competing(net);
-        if !clocks.iter().any(|c| c.failure)
-            || !clocks.iter().any(|c| !c.failure) && !tau.is_finite()
-        {
+        if clocks.is_empty() || !tau.is_finite() {
             return None;
         }
-        let q = Quadrature::new(&clocks, tau)?;
-        let (pf, pc, pfix) = (q.mass_f, q.mass_c, q.fixed);
+        let linear = clocks
+            .iter()
+            .all(|c| matches!(c.dist, Dist::Exponential { .. }));
+        let race = Race {
+            clocks: &clocks,
+            linear,
+            rate: if linear {
+                clocks.iter().map(|c| c.rate(0.0)).sum()
+            } else {
+                0.0
+            },
+        };
+        let g_tau = race.g(tau);
+        let pf = -(-g_tau).exp_m1();
         if pf.is_nan() || pf >= FAILURE_BIAS || pf <= 0.0 {
             return None;
         }
-        let theta = FAILURE_BIAS;
+        // The failure probability over a typical wait (the mean of the
+        // fixed event's law): θ leans on it so that the likelihood ratio
+        // barely depends on how long this particular wait turned out.
+        let typical = self
+            .fixed_mean(net, fixed.0)
+            .filter(|m| m.is_finite() && *m > 0.0);
+        let theta = match typical {
+            Some(m) => {
+                let q = -(-race.g(m)).exp_m1();
+                let a = FAILURE_BIAS;
+                let t = a * pf / (a * pf + (1.0 - a) * q.max(pf * 1e-3));
+                if t.is_finite() {
+                    t.clamp(pf, MAX_THETA)
+                } else {
+                    a
+                }
+            }
+            None => FAILURE_BIAS,
+        };
+        if theta <= pf {
+            return None;
+        }
         let (next, dt) = if rng.random::<f64>() < theta {
             self.log_lr += (pf / theta).ln();
-            let dt = q.sample(&clocks, true, rng);
-            let rates: Vec<(usize, f64)> = clocks
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.failure)
-                .map(|(k, c)| (k, c.rate(dt)))
-                .collect();
-            let total: f64 = rates.iter().map(|r| r.1).sum();
+            let y = -(-rng.random::<f64>() * pf).ln_1p();
+            let dt = race.time_of(y.min(g_tau), tau);
+            let rates: Vec<f64> = clocks.iter().map(|c| c.rate(dt)).collect();
+            let total: f64 = rates.iter().sum();
             let n = rates.len() as f64;
-            let odds = |r: f64| if total > 0.0 { r / total } else { 1.0 / n };
+            let odds = |r: f64| {
+                if total > 0.0 && total.is_finite() {
+                    r / total
+                } else {
+                    1.0 / n
+                }
+            };
             let mut pick = rng.random::<f64>();
-            let mut chosen = rates[rates.len() - 1];
-            for &(k, r) in &rates {
+            let mut chosen = rates.len() - 1;
+            for (k, &r) in rates.iter().enumerate() {
                 let rho = 0.5 * odds(r) + 0.5 / n;
                 if pick < rho {
-                    chosen = (k, r);
+                    chosen = k;
                     break;
                 }
                 pick -= rho;
             }
-            let pi = odds(chosen.1);
+            let pi = odds(rates[chosen]);
             self.log_lr += (pi / (0.5 * pi + 0.5 / n)).ln();
-            (clocks[chosen.0].next, dt)
+            (clocks[chosen].next, dt)
         } else {
-            self.log_lr += ((pc + pfix) / (1.0 - theta)).ln();
-            if rng.random::<f64>() * (pc + pfix) < pc {
-                let dt = q.sample(&clocks, false, rng);
-                let rates: Vec<(usize, f64)> = clocks
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| !c.failure)
-                    .map(|(k, c)| (k, c.rate(dt)))
-                    .collect();
-                let total: f64 = rates.iter().map(|r| r.1).sum();
-                let mut pick = rng.random::<f64>() * total;
-                let mut chosen = rates[rates.len() - 1].0;
-                for &(k, r) in &rates {
-                    if pick < r {
-                        chosen = k;
-                        break;
-                    }
-                    pick -= r;
-                }
-                (clocks[chosen].next, dt)
-            } else {
-                fixed?
-            }
+            self.log_lr += ((1.0 - pf) / (1.0 - theta)).ln();
+            fixed
         };
         self.advance(net, dt);
         self.redraw(net, rng);
@@ -658,42 +459,23 @@ impl Path {
         Some(Step::Event)
     }
 
-    /// Fresh draws for the surviving clocks with a hazard, given their
-    /// ages (exact: a clock that survived to age a fires when its
-    /// cumulative hazard passes H(a) + Exp(1)).
+    /// Fresh thresholds for the surviving failure clocks with a hazard,
+    /// given their ages (exact: a clock that survived to age a fires when
+    /// its cumulative hazard passes H(a) + Exp(1)).
     fn redraw<R: Rng + ?Sized>(&mut self, net: &Net, rng: &mut R) {
         let e = |rng: &mut R| -> f64 { Distribution::<f64>::sample(&Exp1, rng) };
-        let t = self.t;
-        let end = |d: &Dist, start: f64, e: f64| {
-            let age = t - start;
-            start + inv_cum_hazard(d, cum_hazard(d, age) + e).max(age)
-        };
         for (i, d) in net.inst.iter().enumerate() {
-            if self.own_up[i] {
-                if d.life.hazard {
-                    let c = &mut self.clocks[i];
-                    c.used = c.h;
-                    c.target = c.h + e(rng);
-                }
-            } else if self.repair_end[i].is_finite() && has_hazard(&d.repair) {
-                self.repair_end[i] = end(&d.repair, self.repair_start[i], e(rng));
+            if self.own_up[i] && d.life.hazard {
+                let c = &mut self.clocks[i];
+                c.used = c.h;
+                c.target = c.h + e(rng);
             }
         }
         for (k, d) in net.causes.iter().enumerate() {
-            if !self.cc_active[k] {
-                if d.life.hazard {
-                    let c = &mut self.cc_clocks[k];
-                    c.used = c.h;
-                    c.target = c.h + e(rng);
-                }
-            } else if has_hazard(&d.repair) {
-                self.cc_end[k] = end(&d.repair, self.cc_start[k], e(rng));
-            }
-        }
-        for s in 0..self.sb.len() {
-            if let Some(d) = self.timer_law(net, s).filter(|d| has_hazard(d)) {
-                let start = self.sb[s].timer_start;
-                self.sb[s].timer = end(d, start, e(rng));
+            if !self.cc_active[k] && d.life.hazard {
+                let c = &mut self.cc_clocks[k];
+                c.used = c.h;
+                c.target = c.h + e(rng);
             }
         }
     }
@@ -712,23 +494,19 @@ impl Path {
                 if failures || !d.life.hazard {
                     consider(Next::Fail(i), self.clocks[i].due(&d.life, self.speed[i]));
                 }
-            } else if self.repair_end[i].is_finite() && (failures || !has_hazard(&d.repair)) {
+            } else if self.repair_end[i].is_finite() {
                 consider(Next::Repair(i), self.repair_end[i] - self.t);
             }
         }
         for (c, d) in net.causes.iter().enumerate() {
             if self.cc_active[c] {
-                if failures || !has_hazard(&d.repair) {
-                    consider(Next::CauseEnd(c), self.cc_end[c] - self.t);
-                }
+                consider(Next::CauseEnd(c), self.cc_end[c] - self.t);
             } else if failures || !d.life.hazard {
                 consider(Next::Shock(c), self.cc_clocks[c].due(&d.life, 1.0));
             }
         }
         for (s, st) in self.sb.iter().enumerate() {
-            if failures || !self.timer_law(net, s).is_some_and(has_hazard) {
-                consider(Next::Timer(s), st.timer - self.t);
-            }
+            consider(Next::Timer(s), st.timer - self.t);
         }
         best.1.is_finite().then(|| (best.0, best.1.max(0.0)))
     }

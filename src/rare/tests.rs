@@ -69,7 +69,7 @@ fn birth_death_formula_matches_reference() {
 fn two_of_four_with_one_crew_matches_the_birth_death_chain() {
     for eps in [1e-3, 1e-5] {
         let rare = RareEvent::new(&model(&quad(eps))).unwrap();
-        let t = run(&rare, 6);
+        let t = run(&rare, 10);
         let e = rare.estimate(&t);
         let exact = birth_death_unavailability(4, 2, eps, 1.0);
         let se = (e.ci95[1] - e.ci95[0]) / 3.92;
