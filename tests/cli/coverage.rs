@@ -85,6 +85,17 @@ fn cases() -> Vec<Case> {
             "0h",
             &pair("2000h", "10h"),
         ),
+        // Deterministic lives, all new at 0: the two units fail together
+        // for many cycles (hostile N2 FAILed at z = -10 when the start-up
+        // bias averaged the units' spiky curves over coarse bins).
+        case(
+            "pair deterministic lives",
+            100,
+            64,
+            "1y",
+            "0h",
+            r#""components": { "u": { "count": 2, "failure": { "dist": "deterministic", "value": 100 }, "mttr": 1 } }, "system": { "parallel": ["u"] }"#,
+        ),
         case(
             "pair nothing seen",
             200,
