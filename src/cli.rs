@@ -96,10 +96,16 @@ pub struct SweepArgs {
     /// The scenario file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// PATH=VALUES: a numeric or duration field outside `system` and its values,
-    /// as a list (1,2,4 or 8h,24h) or a range (1..6, or 0.5..2:0.5).
-    #[arg(long, value_name = "PATH=VALUES")]
-    pub set: String,
+    /// PATH=VALUES: a numeric or duration field and its values, as a list
+    /// (1,2,4 or 8h,24h) or a range (1..6, or 0.5..2:0.5). The path may lead
+    /// into `system` (system.k_of_n.k, system.series[1].standby.failover).
+    /// Repeat --set to sweep a grid (every combination).
+    #[arg(long, value_name = "PATH=VALUES", required = true)]
+    pub set: Vec<String>,
+    /// The fraction of whole windows that must meet a window objective for
+    /// a point to meet it.
+    #[arg(long, value_name = "F", default_value_t = 0.99)]
+    pub met_fraction: f64,
     /// An availability target to find the first value meeting (besides the
     /// scenario's objectives).
     #[arg(long, value_name = "A")]

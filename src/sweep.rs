@@ -1,10 +1,18 @@
-//! Parameter sweeps: one scenario, one field set to each of several values.
+//! Parameter sweeps: one scenario, one or several fields each set to each of
+//! several values (several fields make a grid: every combination).
 //!
-//! The field is addressed by a JSON path outside `system`
-//! (`components.web.count`, `components.db.mttr`, `crews.ops.size`,
-//! `simulation.horizon`, `common_cause[0].mttr`); every modified scenario is
-//! validated like a file, so a value that makes it invalid is reported with
-//! its path.
+//! A field is addressed by a JSON path (`components.web.count`,
+//! `components.db.mttr`, `crews.ops.size`, `simulation.horizon`,
+//! `common_cause[0].mttr`, and inside the system:
+//! `system.series[1].standby.failover`, `system.k_of_n.k`); every modified
+//! scenario is validated like a file, so a value that makes it invalid is
+//! reported with its path.
+//!
+//! Whether a point meets a goal: an availability target is judged on the
+//! exact unavailability where the analytic engine has one, otherwise on the
+//! upper end of the simulated unavailability's 95% interval; a window
+//! objective on the fraction of whole windows that met it (`met_fraction`),
+//! against a required fraction.
 
 use serde_json::Value;
 
@@ -23,8 +31,11 @@ pub fn parse_set(spec: &str) -> Result<(String, Vec<Value>), String> {
     if path.is_empty() {
         return Err(format!("invalid --set \"{spec}\": the path is empty"));
     }
-    if path == "system" || path.starts_with("system.") || path.starts_with("system[") {
-        return Err("a sweep sets a numeric or duration field outside `system`".into());
+    if path == "system" {
+        return Err(format!(
+            "invalid --set \"{}\": a sweep sets one field, e.g. system.k_of_n.k or system.series[1].standby.failover, not the whole system",
+            crate::error::escape(spec)
+        ));
     }
     if matches!(path, "name" | "description" | "$schema") {
         return Err(format!(
@@ -194,31 +205,94 @@ pub fn label(v: &Value) -> String {
 /// One point of a sweep.
 #[derive(Clone, Debug)]
 pub struct Point {
-    /// The value as written.
+    /// The value as written (for a grid, `path=value` of every swept
+    /// field, joined by `, `).
     pub label: String,
+    /// Each swept field's value as written, in `--set` order.
+    pub settings: Vec<String>,
     /// The value on the x axis.
     pub x: Option<f64>,
     /// The run's report.
     pub report: Report,
 }
 
-/// The first point whose availability meets `target` with 95% confidence
-/// (the lower end of its 95% interval at or above the target).
-pub fn first_meeting(points: &[Point], target: f64) -> Option<usize> {
-    points
-        .iter()
-        .position(|p| p.report.availability.ci95[0] >= target)
+/// Every combination of the swept values, the first field varying slowest.
+pub fn grid(axes: &[(String, Vec<Value>)]) -> Vec<Vec<Value>> {
+    let mut out: Vec<Vec<Value>> = vec![Vec::new()];
+    for (_, values) in axes {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                values.iter().map(move |v| {
+                    let mut p = prefix.clone();
+                    p.push(v.clone());
+                    p
+                })
+            })
+            .collect();
+    }
+    out
 }
 
-/// `sweep.csv`: the parameter's value, then the report's summary columns.
-pub fn sweep_csv(points: &[Point], path: &str) -> Vec<u8> {
+/// Whether a point meets an availability target, compared on
+/// unavailability: the exact analytic U where there is one (exact method),
+/// otherwise the upper end of the simulated U's 95% interval (or its
+/// one-sided bound when no replication saw down time). Returns the verdict
+/// and the unavailability it was judged on, with what that figure is.
+pub fn meets_target(r: &Report, target: f64) -> (bool, f64, &'static str) {
+    let allowed = 1.0 - target;
+    if r.analytic.exact {
+        if let Some(u) = r.analytic.unavailability.filter(|u| u.is_finite()) {
+            return (u <= allowed, u, "exact U");
+        }
+    }
+    let u = &r.availability.unavailability;
+    let upper = u.upper_bound95.unwrap_or(u.ci95[1]);
+    (upper <= allowed, upper, "95% upper end of U")
+}
+
+/// The fraction of whole windows that met the `j`-th availability
+/// objective of the point (RPO objectives are not counted), if reported.
+pub fn met_fraction(r: &Report, j: usize) -> Option<f64> {
+    r.objectives
+        .as_ref()?
+        .iter()
+        .filter(|o| o.availability.is_some())
+        .nth(j)
+        .map(|o| o.met_fraction)
+}
+
+/// The first point meeting (index into `meets`), and, when a later point
+/// does not meet, the first such point: the answer then is not a
+/// threshold (noise, or a parameter whose effect turns around).
+pub fn first_and_break(meets: &[bool]) -> (Option<usize>, Option<usize>) {
+    let first = meets.iter().position(|&m| m);
+    let broken = first.and_then(|f| meets[f..].iter().position(|&m| !m).map(|k| f + k));
+    (first, broken)
+}
+
+/// `sweep.csv`: the swept fields' values, then the report's summary
+/// columns, then per availability objective the fraction of whole windows
+/// that met it (`met_fraction`, or `met_fraction_1`, `met_fraction_2`, …
+/// with several objectives).
+pub fn sweep_csv(points: &[Point], paths: &[String], objectives: usize) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec![path.to_string()];
+    let mut header: Vec<String> = paths.to_vec();
     header.extend(crate::report::CSV_COLUMNS.iter().map(|s| s.to_string()));
+    for j in 0..objectives {
+        header.push(if objectives == 1 {
+            "met_fraction".to_string()
+        } else {
+            format!("met_fraction_{}", j + 1)
+        });
+    }
     let _ = w.write_record(&header);
     for p in points {
-        let mut row = vec![p.label.clone()];
+        let mut row = p.settings.clone();
         row.extend(p.report.csv_row());
+        for j in 0..objectives {
+            row.push(met_fraction(&p.report, j).map_or(String::new(), |m| m.to_string()));
+        }
         let _ = w.write_record(&row);
     }
     w.into_inner().unwrap_or_default()
@@ -265,6 +339,29 @@ mod tests {
     }
 
     #[test]
+    fn grids_take_every_combination_first_field_slowest() {
+        let axes = vec![
+            ("a".to_string(), vec![json!(1), json!(2)]),
+            ("b".to_string(), vec![json!("x"), json!("y"), json!("z")]),
+        ];
+        let g = grid(&axes);
+        assert_eq!(g.len(), 6);
+        assert_eq!(g[0], vec![json!(1), json!("x")]);
+        assert_eq!(g[2], vec![json!(1), json!("z")]);
+        assert_eq!(g[3], vec![json!(2), json!("x")]);
+    }
+
+    #[test]
+    fn non_monotone_answers_are_flagged() {
+        assert_eq!(first_and_break(&[false, true, true]), (Some(1), None));
+        assert_eq!(
+            first_and_break(&[false, true, false, true]),
+            (Some(1), Some(2))
+        );
+        assert_eq!(first_and_break(&[false, false]), (None, None));
+    }
+
+    #[test]
     fn paths_set_fields_outside_system() {
         let mut doc =
             json!({ "components": { "web": { "count": 2 } }, "common_cause": [ { "mttr": 1 } ] });
@@ -277,7 +374,15 @@ mod tests {
         assert!(set_path(&mut doc, "components.wbe.count", &json!(1))
             .unwrap_err()
             .contains("components.wbe"));
-        assert!(parse_set("system.series=1").is_err());
+        assert!(parse_set("system=1").is_err());
+        assert!(parse_set("system.k_of_n.k=1,2").is_ok());
+        let mut sys =
+            json!({ "system": { "series": ["a", { "standby": { "units": ["b", "c"] } }] } });
+        set_path(&mut sys, "system.series[1].standby.failover", &json!("5m")).unwrap();
+        assert_eq!(
+            sys["system"]["series"][1]["standby"]["failover"],
+            json!("5m")
+        );
         assert_eq!(parse_set("crews.ops.size=1,2").unwrap().1.len(), 2);
     }
 }

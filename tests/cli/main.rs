@@ -17,6 +17,7 @@ mod resources;
 mod robustness;
 mod scale;
 mod simultaneous;
+mod sweeps;
 mod upkeep;
 mod util;
 mod validation;

@@ -358,7 +358,7 @@ fn sweep_errors_name_the_path_and_the_value() {
         "{}",
         stderr(&o)
     );
-    let o = d.run(&["sweep", pool.to_str().unwrap(), "--set", "system.series=1"]);
+    let o = d.run(&["sweep", pool.to_str().unwrap(), "--set", "system=1"]);
     assert_eq!(o.status.code(), Some(2));
 }
 
