@@ -91,7 +91,11 @@ pub fn instance(model: &Model, i: usize) -> Option<InstanceFigures> {
         .common_causes
         .iter()
         .any(|c| c.destroys_data && c.affects.contains(&i));
-    let exact = exp_ok && inst.crew.is_none() && !destroyed_by_outage && !dormant(model, i);
+    // Maintenance, hidden failures and spares change when failures happen and
+    // how long repairs take; load sharing changes the failure rate.
+    let upkeep = inst.upkeep.any() || !model.load_sharing.is_empty();
+    let exact =
+        exp_ok && inst.crew.is_none() && !destroyed_by_outage && !dormant(model, i) && !upkeep;
     let interaction = data.backup.as_ref().map_or(0.0, |b| {
         ((b.interval + b.duration) / b.success / (up + down)).min(1.0)
     });

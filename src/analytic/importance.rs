@@ -77,6 +77,11 @@ pub fn exact(model: &Model) -> Option<Vec<Importance>> {
     if model.instances.len() + model.common_causes.len() > MAX_EXACT {
         return None;
     }
+    // Maintenance, hidden failures, spares and load sharing change the
+    // units' availability and couple them: no structure-function figure.
+    if model.has_upkeep() {
+        return None;
+    }
     // Instances that hold data are down for repair and restore: their
     // availability is that of the effective model (`data.rs`).
     if let Some((eff, exact, _)) = super::data::effective_model(model) {

@@ -378,10 +378,14 @@ pub fn table_row(label: &str, width: usize, r: &Report) -> String {
 
 /// Fails with exit code 1 when any analytic check failed.
 pub fn check_verdicts(reports: &[Report]) -> Result<()> {
-    let failed: Vec<&str> = reports
+    let failed: Vec<String> = reports
         .iter()
         .filter(|r| r.analytic.failed() || r.data_check_failed())
-        .map(|r| r.scenario.as_str())
+        .map(|r| match (r.analytic.failed(), r.data_check_failed()) {
+            (true, true) => format!("{} (availability and data loss)", r.scenario),
+            (false, true) => format!("{} (data loss)", r.scenario),
+            _ => r.scenario.clone(),
+        })
         .collect();
     if failed.is_empty() {
         Ok(())

@@ -200,6 +200,10 @@ fn compare(
     }
     // Mean loss per incident.
     let mut verdicts: Vec<bool> = Vec::new();
+    // A figure whose formula is only approximate here: the overall verdict
+    // then cannot be "pass" (too few incidents or a short warmup only leave
+    // that figure out).
+    let mut undecided = false;
     let mut z_mean = None;
     let mut relative = None;
     if let (Some(m), Some(got)) = (mean, sim.mean_hours_per_incident) {
@@ -220,6 +224,7 @@ fn compare(
                 losses.len()
             ));
         } else if shift > 0.25 * se {
+            undecided = true;
             notes.push(format!(
                 "mean loss d + τ/2 + τ(1 − s)/s assumes destruction independent of the backup schedule; skipped backups while down and restores shortly before an incident may shift it by up to about {} here (more than a quarter of the standard error): approximate, no verdict",
                 human_hours(shift)
@@ -250,16 +255,18 @@ fn compare(
             verdicts.push(ok);
         }
     } else if per_year.is_some() {
-        notes.push("incident rate approximate (crews, dormancy, a destroying common cause or a non-exponential loss process)".into());
+        undecided = true;
+        notes.push("incident rate approximate (crews, dormancy, a destroying common cause, a non-exponential loss process, maintenance, hidden failures, spares or load sharing), no verdict".into());
     }
-    let verdict = (!verdicts.is_empty()).then(|| {
-        if verdicts.iter().all(|&v| v) {
-            "pass"
-        } else {
-            "fail"
-        }
-        .to_string()
-    });
+    // A failed comparison fails; otherwise "pass" only when every figure
+    // compared got a verdict.
+    let verdict = if verdicts.contains(&false) {
+        Some("fail".to_string())
+    } else if verdicts.is_empty() || undecided {
+        None
+    } else {
+        Some("pass".to_string())
+    };
     DataAnalytic {
         mean_hours_per_incident: mean,
         incidents_per_year: per_year,

@@ -226,20 +226,34 @@ fn analytic(o: &mut String, r: &Report) {
     let _ = writeln!(
         o,
         "<p>Verdict: <span class=\"{class}\">{word}</span>{}</p>",
-        a.z.map_or(String::new(), |z| format!(
-            " (z = {z:.2} against the {} value; pass: inside the 99.9% confidence interval)",
-            a.compared_with
-                .as_deref()
-                .unwrap_or("exact")
-                .replace('_', " ")
-        ))
+        match (a.verdict.is_some(), a.z, &a.no_verdict_reason) {
+            (true, Some(z), _) => format!(
+                " (z = {z:.2} against the {} value; pass: inside the 99.9% confidence interval)",
+                a.compared_with
+                    .as_deref()
+                    .unwrap_or("exact")
+                    .replace('_', " ")
+            ),
+            (false, _, Some(why)) => format!(": {}", escape(why)),
+            _ => String::new(),
+        }
     );
-    let method = a.method.clone().unwrap_or_else(|| "none".into());
-    let kind = if a.exact { "exact" } else { "approximate" };
+    let method = match (&a.method, a.kind(), a.error_bound) {
+        (Some(m), Some("bounded"), Some(b)) => format!("{m} (bounded: unavailability ±{b:.2e})"),
+        (Some(m), Some(k), _) => format!("{m} ({k})"),
+        _ => "none".to_string(),
+    };
+    let difference_note = match (a.kind(), &a.verdict) {
+        (Some("approximate"), _) => {
+            "simulated against the approximation (no verdict for approximations)"
+        }
+        (_, None) => "simulated against the analytic figure (no verdict: see the reason above)",
+        _ => "simulated against the analytic figure",
+    };
     table(
         o,
         &[
-            ("method", format!("{method} ({kind})"), String::new()),
+            ("method", method, String::new()),
             ("steady state", opt(a.steady_state, prob), String::new()),
             (
                 "interval",
@@ -250,7 +264,7 @@ fn analytic(o: &mut String, r: &Report) {
             (
                 "relative difference",
                 opt(a.relative_difference, |d| format!("{:+.4}%", 100.0 * d)),
-                "simulated against the approximation (no verdict for approximations)".into(),
+                difference_note.into(),
             ),
         ],
     );

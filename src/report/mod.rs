@@ -430,6 +430,10 @@ pub struct Analytic {
     /// the comparison (non-exponential units start new), if any.
     #[serde(default)]
     pub startup_correction: Option<f64>,
+    /// For a method that is not exact: the bound on its unavailability's
+    /// error, where it has one (phase-type expansion); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_bound: Option<f64>,
 }
 
 impl Analytic {
@@ -469,12 +473,28 @@ impl Analytic {
             nines_difference,
             no_verdict_reason: v.no_verdict_reason,
             startup_correction: v.startup_correction,
+            error_bound: a
+                .error_bound
+                .filter(|b| !a.exact && a.method.is_some() && b.is_finite()),
         }
     }
 
     /// Whether the check failed.
     pub fn failed(&self) -> bool {
         self.verdict.as_deref() == Some("fail")
+    }
+
+    /// How the method's figure stands: `exact`, `bounded` (an error bound,
+    /// so verdicts are possible), `approximate`, or `None` without a method.
+    pub fn kind(&self) -> Option<&'static str> {
+        self.method.as_ref()?;
+        Some(if self.exact {
+            "exact"
+        } else if self.error_bound.is_some() {
+            "bounded"
+        } else {
+            "approximate"
+        })
     }
 }
 

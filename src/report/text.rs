@@ -268,10 +268,10 @@ fn analytic_rows(o: &mut String, r: &Report, dec: usize) {
         );
         return;
     };
-    let label = if a.exact {
-        format!("{method} (exact)")
-    } else {
-        format!("{method} (approximate)")
+    let label = match (a.kind(), a.error_bound) {
+        (Some("bounded"), Some(b)) => format!("{method} (bounded: U ±{b:.1e})"),
+        (Some(k), _) => format!("{method} ({k})"),
+        _ => method.to_string(),
     };
     let mut figures = Vec::new();
     let shown = |v: f64, f: &dyn Fn(f64) -> String| {
@@ -320,7 +320,7 @@ fn analytic_rows(o: &mut String, r: &Report, dec: usize) {
                 .map_or(String::new(), |c| format!(" {c:+.2e} start-up bias"))
         ),
         (Some(v), None) => v.to_uppercase(),
-        _ if !a.exact => {
+        _ if a.kind() == Some("approximate") => {
             format!(
                 "no verdict for an approximation{}",
                 if difference.is_empty() { "" } else { "; " }

@@ -786,3 +786,47 @@ fn topology_and_html_show_async_replication_and_rpo_objectives() {
     assert!(html.contains("<th>recovery point objective</th>"));
     assert!(html.contains("async replication"));
 }
+
+/// Hostile round 2: the data-loss formulas know nothing of spares, hidden
+/// failures, maintenance or load sharing; a correct model exited 1.
+#[test]
+fn data_check_gives_no_verdict_with_spares_latent_or_maintenance() {
+    for upkeep in [
+        r#""spare": "shelf""#,
+        r#""latent": { "fraction": 1, "test": { "interval": "200h", "duration": "0h" } }"#,
+        r#""maintenance": { "interval": "50h", "duration": "20h" }"#,
+    ] {
+        let spares = if upkeep.contains("shelf") {
+            r#""spares": { "shelf": { "stock": 1, "lead_time": "300h" } },"#
+        } else {
+            ""
+        };
+        let r = simulate(&format!(
+            r#"{{ "simulation": {{ "horizon": "5y", "warmup": "2000h", "replications": 100, "seed": 1 }},
+                 "components": {{ "a": {{ "mtbf": "100h", "mttr": "1h", {upkeep},
+                    "data": {{ "loss_on_failure": 1, "backup": {{ "interval": "24h" }}, "restore": "1h" }} }} }},
+                 {spares}
+                 "system": "a" }}"#
+        ));
+        let a = r.data_loss.as_ref().unwrap().analytic.as_ref().unwrap();
+        assert_eq!(a.verdict, None, "{upkeep}: {a:?}");
+        assert!(!r.data_check_failed(), "{upkeep}");
+    }
+}
+
+/// Hostile round 2: the mean-loss figure was "approximate, no verdict"
+/// (z = −155) while the overall data verdict read "pass".
+#[test]
+fn data_verdict_is_not_pass_when_a_figure_got_no_verdict() {
+    let r = simulate(
+        r#"{ "simulation": { "horizon": "10y", "warmup": "1y", "replications": 400, "seed": 3 },
+             "components": { "a": { "mtbf": "50h", "repair": { "dist": "deterministic", "value": "5h" },
+               "data": { "loss_on_failure": 0.5, "loss": { "mtbf": "200h" },
+                         "backup": { "interval": "24h", "duration": "2h", "success": 0.7 },
+                         "restore": { "dist": "deterministic", "value": "3h" } } } },
+             "system": "a", "objectives": [ { "rpo": "24h" } ] }"#,
+    );
+    let a = r.data_loss.as_ref().unwrap().analytic.as_ref().unwrap();
+    assert!(a.note.contains("approximate, no verdict"), "{}", a.note);
+    assert_eq!(a.verdict, None, "{a:?}");
+}

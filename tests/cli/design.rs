@@ -247,3 +247,34 @@ fn reliability_is_kaplan_meier_against_the_exact_exponential_curve() {
         assert!((s - e).abs() <= band, "R({t}) = {s} against {e}");
     }
 }
+
+/// Hostile round 2: "PASS" beside "(approximate) … no verdict for
+/// approximations" for a bounded phase-type figure, and "none
+/// (approximate)" for a scenario with no method.
+#[test]
+fn html_and_text_label_bounded_methods_consistently() {
+    let d = Dir::new();
+    let out = d.path().join("out");
+    for name in ["backups", "rolling-upgrade"] {
+        let file = scenarios().join(format!("{name}.json"));
+        let o = d.run(&[
+            "run",
+            file.to_str().unwrap(),
+            "--replications",
+            "300",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.code() != Some(2), "{}", stderr(&o));
+        let text = stdout(&o);
+        let html = std::fs::read_to_string(out.join(name).join("report.html")).unwrap();
+        assert!(!html.contains("none (approximate)"), "{name}");
+        if name == "backups" {
+            assert!(text.contains("ctmc-phase-type (bounded"), "{text}");
+            assert!(html.contains("ctmc-phase-type (bounded"), "{name}");
+            assert!(!html.contains("no verdict for approximations"), "{name}");
+        } else {
+            assert!(html.contains("no analytic method applies"), "{name}");
+        }
+    }
+}

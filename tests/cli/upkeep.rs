@@ -501,3 +501,19 @@ fn oracle_cases_agree() {
         assert_within("oracle case", u, r.availability.std_error, exact, 4.5, 1e-3);
     }
 }
+
+/// Hostile round 2: importance labelled exact from MTBF/MTTR alone while
+/// maintenance took the units down (RAW 6.7e7 instead of about 3).
+#[test]
+fn importance_with_maintenance_is_not_labelled_exact() {
+    let r = crate::util::simulate(
+        r#"{ "simulation": { "horizon": "1000h", "replications": 20, "seed": 5 },
+             "components": { "a": { "count": 3, "mtbf": "1e9h", "mttr": "10h",
+               "maintenance": { "interval": "30h", "duration": "10h", "order": "together", "offset": "5h" } } },
+             "system": { "k_of_n": { "k": 2, "of": ["a"] } } }"#,
+    );
+    for c in r.components.as_ref().unwrap() {
+        let imp = c.importance.as_ref().expect("importance");
+        assert!(!imp.exact, "{}: {imp:?}", c.name);
+    }
+}
