@@ -117,7 +117,7 @@ impl Loader {
             ok = false;
         }
         let slots = if order == RawOrder::Rolling { count } else { 1 };
-        if ok && duration * slots as f64 > interval {
+        if ok && (duration * slots as f64 > interval || (slots == 1 && duration >= interval)) {
             let issue = if slots > 1 {
                 Issue::new(
                     format!("{path}.duration"),
@@ -132,7 +132,7 @@ impl Loader {
                 Issue::new(
                     format!("{path}.duration"),
                     format!(
-                        "the maintenance duration ({}) is longer than its interval ({})",
+                        "the maintenance duration ({}) is not shorter than its interval ({}): the instance would never be up",
                         hours(duration),
                         hours(interval)
                     ),

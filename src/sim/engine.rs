@@ -517,6 +517,17 @@ impl Replication {
 
     pub(super) fn system_changed(&mut self, p: &Program, up: bool, t: f64) {
         if up {
+            if t == self.system_down_since {
+                // Down and up again at one instant (one maintenance window
+                // ends as the next begins, simultaneous events applied one
+                // at a time): no outage, no first failure.
+                if t >= p.warmup {
+                    self.outages -= 1;
+                }
+                if self.first_failure == t {
+                    self.first_failure = f64::INFINITY;
+                }
+            }
             if self.system_down_since < p.warmup && t > p.warmup {
                 self.outages += 1;
             }

@@ -517,3 +517,40 @@ fn importance_with_maintenance_is_not_labelled_exact() {
         assert!(!imp.exact, "{}: {imp:?}", c.name);
     }
 }
+
+/// Hostile round 2: rolling windows that exactly fill the interval (3 × 10 h
+/// every 30 h on a 2-of-3 group) end one instance's window as the next
+/// begins; applied one at a time they made 850 outages a year of 0 h and a
+/// "first failure" at 40 h. Maintenance alone never takes the group down.
+#[test]
+fn abutting_rolling_windows_make_no_zero_length_outages() {
+    let r = crate::util::simulate(
+        r#"{ "simulation": { "horizon": "1000h", "replications": 20, "seed": 5 },
+             "components": { "a": { "count": 3, "mtbf": "1e9h", "mttr": "10h",
+               "maintenance": { "interval": "30h", "duration": "10h" } } },
+             "system": { "k_of_n": { "k": 2, "of": ["a"] } } }"#,
+    );
+    assert_eq!(r.outages.per_year, Some(0.0), "{:?}", r.outages);
+    assert_eq!(r.availability.mean, 1.0);
+    let f = r.first_failure.as_ref().unwrap();
+    assert_eq!(f.censored_fraction, 1.0, "{f:?}");
+}
+
+#[test]
+fn maintenance_as_long_as_its_interval_is_an_error() {
+    let d = crate::util::Dir::new();
+    let f = d.write(
+        "m.json",
+        r#"{ "simulation": { "horizon": "1000h" },
+             "components": { "a": { "mtbf": "1000h", "mttr": "1h",
+               "maintenance": { "interval": "30h", "duration": "30h" } } },
+             "system": "a" }"#,
+    );
+    let o = d.run(&["check", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = crate::util::stderr(&o);
+    assert!(
+        e.contains("components.a.maintenance.duration") && e.contains("never be up"),
+        "{e}"
+    );
+}
