@@ -310,6 +310,7 @@ pub fn simulate(model: &Model, common: &Common) -> Result<Report> {
 pub fn write_outputs(report: &Report, model: &Model, dir: &Path, plots: bool) -> Result<PathBuf> {
     remove_stale_temporaries(dir);
     write_atomic(&dir.join("summary.csv"), &summary_csv(&[report]))?;
+    availsim::report::write_tables(report, dir)?;
     if plots {
         draw_all(report, dir)?;
     }

@@ -141,6 +141,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         &dir.join("summary.csv"),
         &availsim::report::summary_csv(&[&report]),
     )?;
+    availsim::report::write_tables(&report, &dir)?;
     if !args.no_plots {
         draw_all(&report, &dir)?;
     }

@@ -1082,3 +1082,81 @@ fn is_stale(entry: &std::fs::DirEntry, pid: Option<u32>) -> bool {
             .is_some_and(|age| age.as_secs() > 3600),
     }
 }
+
+/// `components.csv`: one row per instance (availability, share of system
+/// down time, importance); `None` when the report has no components.
+pub fn components_csv(r: &Report) -> Option<Vec<u8>> {
+    let list = r.components.as_ref()?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "instance",
+        "availability",
+        "downtime_share",
+        "birnbaum",
+        "fussell_vesely",
+        "raw",
+        "rrw",
+        "importance_exact",
+    ]);
+    let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+    for c in list {
+        let i = c.importance.as_ref();
+        let _ = w.write_record([
+            c.name.clone(),
+            c.availability.to_string(),
+            c.downtime_share.to_string(),
+            opt(i.and_then(|i| i.birnbaum)),
+            opt(i.and_then(|i| i.fussell_vesely)),
+            opt(i.and_then(|i| i.raw)),
+            opt(i.and_then(|i| i.rrw)),
+            i.map(|i| i.exact.to_string()).unwrap_or_default(),
+        ]);
+    }
+    w.into_inner().ok()
+}
+
+/// `availability.csv`: the A(t) bins (interval availability per time bin
+/// with its 95% band and the exact curve where there is one); `None` for
+/// runs without them (rare-event runs).
+pub fn availability_csv(r: &Report) -> Option<Vec<u8>> {
+    let b = r.transient.as_ref()?.bins.as_ref()?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "start_hours",
+        "end_hours",
+        "availability",
+        "ci95_low",
+        "ci95_high",
+        "exact",
+    ]);
+    for k in 0..b.availability.len() {
+        let _ = w.write_record([
+            b.start_hours[k].to_string(),
+            b.end_hours[k].to_string(),
+            b.availability[k].to_string(),
+            b.ci95_low[k].to_string(),
+            b.ci95_high[k].to_string(),
+            b.exact
+                .as_ref()
+                .and_then(|e| e.get(k))
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+        ]);
+    }
+    w.into_inner().ok()
+}
+
+/// Writes `components.csv` and `availability.csv` beside `summary.csv`
+/// where the report has the data.
+///
+/// # Errors
+/// When a file cannot be written.
+pub fn write_tables(r: &Report, dir: &Path) -> Result<(), Error> {
+    if let Some(bytes) = components_csv(r) {
+        write_atomic(&dir.join("components.csv"), &bytes)?;
+    }
+    if let Some(bytes) = availability_csv(r) {
+        write_atomic(&dir.join("availability.csv"), &bytes)?;
+    }
+    Ok(())
+}

@@ -261,3 +261,52 @@ fn format_json_with_out_dash_prints_the_report_and_writes_no_files() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--format json"), "{}", stderr(&o));
 }
+
+/// Issue 14 item 7: per-component and A(t) tables as CSV files, equal to
+/// what report.json holds.
+#[test]
+fn components_and_availability_csv_match_the_report() {
+    let d = Dir::new();
+    let out = d.path().join("out");
+    let file = scenarios().join("quorum.json");
+    let o = d.run(&[
+        "run",
+        file.to_str().unwrap(),
+        "--replications",
+        "200",
+        "--no-plots",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.code() != Some(2), "{}", stderr(&o));
+    let dir = out.join("quorum");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let rows = |name: &str| -> Vec<csv::StringRecord> {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    let comps = report["components"].as_array().unwrap();
+    let c = rows("components.csv");
+    assert_eq!(c.len(), comps.len());
+    for (row, comp) in c.iter().zip(comps) {
+        assert_eq!(&row[0], comp["name"].as_str().unwrap());
+        assert_eq!(
+            row[1].parse::<f64>().unwrap(),
+            comp["availability"].as_f64().unwrap()
+        );
+    }
+    let bins = &report["transient"]["bins"];
+    let a = rows("availability.csv");
+    let avail = bins["availability"].as_array().unwrap();
+    assert_eq!(a.len(), avail.len());
+    for (row, v) in a.iter().zip(avail) {
+        assert_eq!(row[2].parse::<f64>().unwrap(), v.as_f64().unwrap());
+    }
+    if let Some(exact) = bins["exact"].as_array() {
+        assert_eq!(a[0][5].parse::<f64>().unwrap(), exact[0].as_f64().unwrap());
+    }
+}
