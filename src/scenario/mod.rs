@@ -363,6 +363,16 @@ impl Loader {
             rpo_objectives,
             hash: String::new(),
         };
+        if !model.rpo_objectives.is_empty() && !crate::analytic::data::has_data(&model) {
+            self.push(
+                Issue::new(
+                    "objectives",
+                    "an `rpo` objective, but nothing in the scenario holds data, so no incident could ever be judged against it",
+                )
+                .hint("add a `data` block to the components that hold data (SPEC §8), or an asynchronous `replication` to a standby, or remove the `rpo` objective"),
+            );
+            return None;
+        }
         self.size(&model, overrides.shards);
         Some(model)
     }

@@ -830,3 +830,22 @@ fn data_verdict_is_not_pass_when_a_figure_got_no_verdict() {
     assert!(a.note.contains("approximate, no verdict"), "{}", a.note);
     assert_eq!(a.verdict, None, "{a:?}");
 }
+
+/// Hostile round 2: an RPO objective with nothing holding data was accepted
+/// silently (its met fraction read 1).
+#[test]
+fn rpo_objective_without_data_is_an_error() {
+    let d = Dir::new();
+    let f = d.write(
+        "rpo.json",
+        r#"{ "simulation": { "horizon": "1y" }, "components": { "a": { "mtbf": "1000h", "mttr": "1h" } },
+             "system": "a", "objectives": [ { "rpo": "1h" } ] }"#,
+    );
+    let o = d.run(&["check", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("objectives") && e.contains("nothing in the scenario holds data"),
+        "{e}"
+    );
+}
