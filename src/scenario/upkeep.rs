@@ -244,19 +244,22 @@ impl Loader {
             return;
         };
         let exponent = raw.exponent.unwrap_or(1.0);
-        if !(exponent >= 0.0 && exponent.is_finite()) {
+        if !(0.0..=MAX_EXPONENT).contains(&exponent) {
             self.push(
                 Issue::new(
                     format!("{path}.exponent"),
                     format!(
-                        "the exponent must be a finite number of 0 or more, got {}",
+                        "the exponent must be a number from 0 to {MAX_EXPONENT}, got {}",
                         number(exponent)
                     ),
                 )
-                .hint("1 (the default): survivors age n/m times faster; 0: no load sharing"),
+                .hint("1 (the default): survivors age n/m times faster; 0: no load sharing; larger exponents make (n/m)^a overflow"),
             );
             return;
         }
         self.load_shares.push(LoadShare { gate, exponent });
     }
 }
+
+/// Largest load-sharing exponent: (n/m)^a stays finite for any group size.
+const MAX_EXPONENT: f64 = 20.0;

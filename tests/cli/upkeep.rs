@@ -554,3 +554,20 @@ fn maintenance_as_long_as_its_interval_is_an_error() {
         "{e}"
     );
 }
+
+/// Hostile round 2: exponent 1e6 was accepted and `check` printed
+/// "unavailability not finite".
+#[test]
+fn a_load_sharing_exponent_that_overflows_is_an_error() {
+    let d = crate::util::Dir::new();
+    let f = d.write(
+        "ls.json",
+        r#"{ "simulation": { "horizon": "1000h" },
+             "components": { "a": { "count": 3, "mtbf": "1000h", "mttr": "1h" } },
+             "system": { "parallel": ["a"], "load_sharing": { "exponent": 1e6 } } }"#,
+    );
+    let o = d.run(&["check", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", crate::util::stdout(&o));
+    let e = crate::util::stderr(&o);
+    assert!(e.contains("exponent must be a number from 0 to 20"), "{e}");
+}
