@@ -130,3 +130,62 @@ pub fn summary_rows(o: &mut String, r: &super::Report) {
         );
     }
 }
+
+/// The "Maintenance, hidden failures and spares" section of report.html
+/// (the rows of the text summary); nothing without §9 constructs.
+pub fn html_section(o: &mut String, r: &super::Report) {
+    use super::html::escape;
+    use super::text::human_hours;
+    use std::fmt::Write as _;
+    let Some(m) = &r.maintenance else {
+        return;
+    };
+    let mut rows: Vec<(&str, String, String)> = Vec::new();
+    if !m.components.is_empty() {
+        rows.push((
+            "planned down time (maintenance windows and tests)",
+            format!("{} /year", human_hours(m.planned_downtime_hours_per_year)),
+            format!(
+                "{:.1}% of system down time; {:.1} maintenance windows per year",
+                100.0 * m.planned_share,
+                m.windows_per_year
+            ),
+        ));
+    }
+    if let Some(h) = m.mean_hidden_hours {
+        rows.push((
+            "hidden failures",
+            format!("{:.3} /year", m.hidden_failures_per_year),
+            format!(
+                "hidden {} on average; {:.1}% found by a demand (failover)",
+                human_hours(h),
+                100.0 * m.revealed_by_demand_fraction.unwrap_or(0.0)
+            ),
+        ));
+    }
+    if m.spare_requests_per_year > 0.0 {
+        rows.push((
+            "spare parts",
+            format!("{:.3} /year", m.spare_requests_per_year),
+            format!(
+                "{:.1}% found the shelf empty; repairs waited {} per year for parts",
+                100.0 * m.stockout_fraction.unwrap_or(0.0),
+                human_hours(m.spare_wait_hours_per_year)
+            ),
+        ));
+    }
+    if rows.is_empty() {
+        return;
+    }
+    o.push_str("<h2>Maintenance, hidden failures and spares</h2>\n<table>\n");
+    for (what, value, detail) in rows {
+        let _ = writeln!(
+            o,
+            "<tr><th>{}</th><td class=\"num\">{}</td><td>{}</td></tr>",
+            escape(what),
+            escape(&value),
+            escape(&detail)
+        );
+    }
+    o.push_str("</table>\n");
+}

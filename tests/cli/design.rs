@@ -275,6 +275,9 @@ fn html_and_text_label_bounded_methods_consistently() {
             assert!(!html.contains("no verdict for approximations"), "{name}");
         } else {
             assert!(html.contains("no analytic method applies"), "{name}");
+            // The maintenance block the text summary has (hostile round 2).
+            assert!(html.contains("<h2>Maintenance, hidden failures and spares</h2>"));
+            assert!(html.contains("<tr><th>hidden failures</th>"), "{name}");
         }
     }
 }
