@@ -86,28 +86,25 @@ impl UpkeepReport {
     }
 }
 
-/// The summary lines of the block: planned down time, hidden failures and
-/// spares, each only when the scenario has them.
-pub fn summary_rows(o: &mut String, r: &super::Report) {
-    use super::text::{human_hours, row};
-    let Some(m) = &r.maintenance else {
-        return;
-    };
+/// The block's lines (label, value, detail): planned down time, hidden
+/// failures and spares, each only when the scenario has them. The text
+/// summary and report.html both print these.
+fn rows(m: &UpkeepReport) -> Vec<(&'static str, String, String)> {
+    use super::text::human_hours;
+    let mut rows = Vec::new();
     if !m.components.is_empty() {
-        row(
-            o,
+        rows.push((
             "planned down time",
             format!("{} /year", human_hours(m.planned_downtime_hours_per_year)),
             format!(
-                "{:.1}% of system down time; {:.1} maintenance windows per year",
+                "{:.1}% of system down time (maintenance windows and tests); {:.1} maintenance windows per year",
                 100.0 * m.planned_share,
                 m.windows_per_year
             ),
-        );
+        ));
     }
     if let Some(h) = m.mean_hidden_hours {
-        row(
-            o,
+        rows.push((
             "hidden failures",
             format!("{:.3} /year", m.hidden_failures_per_year),
             format!(
@@ -115,11 +112,10 @@ pub fn summary_rows(o: &mut String, r: &super::Report) {
                 human_hours(h),
                 100.0 * m.revealed_by_demand_fraction.unwrap_or(0.0)
             ),
-        );
+        ));
     }
     if m.spare_requests_per_year > 0.0 {
-        row(
-            o,
+        rows.push((
             "spare parts",
             format!("{:.3} /year", m.spare_requests_per_year),
             format!(
@@ -127,56 +123,28 @@ pub fn summary_rows(o: &mut String, r: &super::Report) {
                 100.0 * m.stockout_fraction.unwrap_or(0.0),
                 human_hours(m.spare_wait_hours_per_year)
             ),
-        );
+        ));
+    }
+    rows
+}
+
+/// The block's lines in the text summary.
+pub fn summary_rows(o: &mut String, r: &super::Report) {
+    if let Some(m) = &r.maintenance {
+        for (label, value, detail) in rows(m) {
+            super::text::row(o, label, value, detail);
+        }
     }
 }
 
-/// The "Maintenance, hidden failures and spares" section of report.html
-/// (the rows of the text summary); nothing without §9 constructs.
+/// The "Maintenance, hidden failures and spares" section of report.html;
+/// nothing without §9 constructs.
 pub fn html_section(o: &mut String, r: &super::Report) {
     use super::html::escape;
-    use super::text::human_hours;
     use std::fmt::Write as _;
-    let Some(m) = &r.maintenance else {
+    let Some(rows) = r.maintenance.as_ref().map(rows).filter(|r| !r.is_empty()) else {
         return;
     };
-    let mut rows: Vec<(&str, String, String)> = Vec::new();
-    if !m.components.is_empty() {
-        rows.push((
-            "planned down time (maintenance windows and tests)",
-            format!("{} /year", human_hours(m.planned_downtime_hours_per_year)),
-            format!(
-                "{:.1}% of system down time; {:.1} maintenance windows per year",
-                100.0 * m.planned_share,
-                m.windows_per_year
-            ),
-        ));
-    }
-    if let Some(h) = m.mean_hidden_hours {
-        rows.push((
-            "hidden failures",
-            format!("{:.3} /year", m.hidden_failures_per_year),
-            format!(
-                "hidden {} on average; {:.1}% found by a demand (failover)",
-                human_hours(h),
-                100.0 * m.revealed_by_demand_fraction.unwrap_or(0.0)
-            ),
-        ));
-    }
-    if m.spare_requests_per_year > 0.0 {
-        rows.push((
-            "spare parts",
-            format!("{:.3} /year", m.spare_requests_per_year),
-            format!(
-                "{:.1}% found the shelf empty; repairs waited {} per year for parts",
-                100.0 * m.stockout_fraction.unwrap_or(0.0),
-                human_hours(m.spare_wait_hours_per_year)
-            ),
-        ));
-    }
-    if rows.is_empty() {
-        return;
-    }
     o.push_str("<h2>Maintenance, hidden failures and spares</h2>\n<table>\n");
     for (what, value, detail) in rows {
         let _ = writeln!(

@@ -666,32 +666,39 @@ fn oracle_async_lag_case() {
     assert_eq!(d.restore_hours_per_year, 0.0);
 }
 
-#[test]
-fn summary_csv_carries_the_data_loss_and_rpo_columns() {
-    let d = Dir::new();
-    let out = d.path().join("out");
+/// Runs the shipped example `name` with `reps` replications and no plots
+/// into `d`; returns its output folder and exit code.
+fn run_example(d: &Dir, name: &str, reps: &str) -> (std::path::PathBuf, Option<i32>) {
+    let out = d.path().join(name);
     let o = d.run(&[
         "run",
-        scenarios().join("backups.json").to_str().unwrap(),
+        scenarios().join(format!("{name}.json")).to_str().unwrap(),
         "--no-plots",
         "--replications",
-        "200",
+        reps,
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let dir = std::fs::read_dir(&out)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    assert!(o.status.code() != Some(2), "{}", stderr(&o));
+    (out.join(name), o.status.code())
+}
+
+/// The header and first row of a CSV file.
+fn first_row(path: &std::path::Path) -> (csv::StringRecord, csv::StringRecord) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header = r.headers().unwrap().clone();
+    (header, r.records().next().unwrap().unwrap())
+}
+
+#[test]
+fn summary_csv_carries_the_data_loss_and_rpo_columns() {
+    let d = Dir::new();
+    let (dir, code) = run_example(&d, "backups", "200");
+    assert_eq!(code, Some(0));
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
-    let csv = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
-    let mut r = csv::Reader::from_reader(csv.as_bytes());
-    let header = r.headers().unwrap().clone();
-    let row = r.records().next().unwrap().unwrap();
+    let (header, row) = first_row(&dir.join("summary.csv"));
     let cell = |name: &str| -> String {
         let i = header
             .iter()
@@ -728,21 +735,8 @@ fn summary_csv_carries_the_data_loss_and_rpo_columns() {
         .collect();
     assert_eq!(got, rpo);
     // A scenario without data leaves them empty.
-    let plain = d.path().join("plain");
-    let o = d.run(&[
-        "run",
-        scenarios().join("web-service.json").to_str().unwrap(),
-        "--no-plots",
-        "--replications",
-        "20",
-        "--out",
-        plain.to_str().unwrap(),
-    ]);
-    assert!(o.status.code() != Some(2), "{}", stderr(&o));
-    let csv = std::fs::read_to_string(plain.join("web-service").join("summary.csv")).unwrap();
-    let mut r = csv::Reader::from_reader(csv.as_bytes());
-    let header = r.headers().unwrap().clone();
-    let row = r.records().next().unwrap().unwrap();
+    let (plain, _) = run_example(&d, "web-service", "20");
+    let (header, row) = first_row(&plain.join("summary.csv"));
     for (h, v) in header.iter().zip(row.iter()) {
         if h.starts_with("data_") || h == "restore_hours_per_year" {
             assert_eq!(v, "", "{h}");
