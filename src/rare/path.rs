@@ -369,9 +369,9 @@ impl Path {
 
     /// One sojourn with failure biasing, or `None` when plain sampling
     /// serves (no failure clock, no pending completion, or a failure is
-    /// likely anyway).
+    /// likely anyway). A Markov state goes to [`Path::markov_step`].
     ///
-    /// Completions (repairs, common-cause outages, standby delays and
+    /// Otherwise completions (repairs, common-cause outages, standby delays and
     /// deterministic lives) keep the times drawn from their own laws and
     /// are never biased: the first of them comes at τ. The failure clocks
     /// with a hazard compete through their summed cumulative hazard G(t)
@@ -380,9 +380,8 @@ impl Path {
     /// probability θ = [`FAILURE_BIAS`] > P (likelihood ratio P/θ, else
     /// (1 − P)/(1 − θ) and the fixed event at τ); the failure time is
     /// drawn from the original law given that it comes before τ
-    /// (G(t) = −ln(1 − u·P)), the failing clock from an even mixture of the
-    /// original odds (hazard rates at that time) and the uniform choice
-    /// (balanced biasing). Every factor of the likelihood ratio is at most
+    /// (G(t) = −ln(1 − u·P)), the failing clock by
+    /// [`Path::pick_failure`] (hazard rates at that time). Every factor of the likelihood ratio is at most
     /// 1/(1 − θ) or 2, whatever the rarity.
     fn biased_step<R: Rng + ?Sized>(&mut self, net: &Net, rng: &mut R) -> Option<Step> {
         let clocks = self.competing(net);
