@@ -94,7 +94,7 @@ const STREAM_KEY: u64 = 0x5241_5245_4556_4e54;
 /// The rare-event estimator of one scenario.
 #[derive(Debug)]
 pub struct RareEvent {
-    net: Net,
+    net: Box<Net>,
     seed: u64,
 }
 
@@ -219,7 +219,7 @@ impl RareEvent {
             return Err(why);
         }
         Ok(RareEvent {
-            net: Net::new(model)?,
+            net: Box::new(Net::new(model)?),
             seed: model.simulation.seed,
         })
     }
