@@ -139,7 +139,10 @@ const NONZERO_NUMBER: &str =
 /// built from [`UNITS`] so that schema and parser name the same units.
 /// `positive` leaves out numbers whose digits are all zero.
 pub fn duration_pattern(positive: bool) -> String {
-    let units: Vec<&str> = UNITS.iter().flat_map(|(names, _, _)| names.iter().copied()).collect();
+    let units: Vec<&str> = UNITS
+        .iter()
+        .flat_map(|(names, _, _)| names.iter().copied())
+        .collect();
     let number = if positive { NONZERO_NUMBER } else { NUMBER };
     format!(r"^\s*{number}\s*({})\s*$", units.join("|"))
 }
@@ -147,9 +150,15 @@ pub fn duration_pattern(positive: bool) -> String {
 /// The schema of a duration, zero or more (`positive`: more than zero).
 pub fn duration_schema(positive: bool) -> Schema {
     let (number, what) = if positive {
-        (json_schema!({ "type": "number", "exclusiveMinimum": 0 }), "A positive duration")
+        (
+            json_schema!({ "type": "number", "exclusiveMinimum": 0 }),
+            "A positive duration",
+        )
     } else {
-        (json_schema!({ "type": "number", "minimum": 0 }), "A duration (zero or more)")
+        (
+            json_schema!({ "type": "number", "minimum": 0 }),
+            "A duration (zero or more)",
+        )
     };
     json_schema!({
         "description": format!("{what}: a number of hours, or a string with a number and one unit (ms, s, m, h, d, w, y; 1y = 8760h; also sec, min, hr, hours, days, weeks, years), e.g. \"90s\", \"2.5d\", \"30 min\""),

@@ -12,7 +12,9 @@ use serde_json::Value;
 
 use super::duration::{Duration, PositiveDuration};
 use super::entries::Entries;
-use super::schema::{DurationOrDist, GroupOrList, InstanceRef, MethodName, Node, Precision, Replication, ENTRY_NAME};
+use super::schema::{
+    DurationOrDist, GroupOrList, InstanceRef, MethodName, Node, Precision, Replication, ENTRY_NAME,
+};
 
 /// The top level of a scenario file. Sections are kept as raw JSON so that
 /// each one is checked on its own and every problem is reported.

@@ -321,7 +321,8 @@ impl JsonSchema for RawDist {
         let pos = g.subschema_for::<PositiveDuration>();
         let dur = g.subschema_for::<Duration>();
         let shape = json_schema!({ "type": "number", "exclusiveMinimum": 0 });
-        let spread = |what: &str| json_schema!({ "type": "number", "minimum": 0, "description": what });
+        let spread =
+            |what: &str| json_schema!({ "type": "number", "minimum": 0, "description": what });
         let cv = spread("coefficient of variation (sd / mean)");
         let sigma = spread("standard deviation of ln(hours)");
         let mu = json_schema!({ "type": "number", "description": "mean of ln(hours)" });
