@@ -136,7 +136,7 @@ const NONZERO_NUMBER: &str =
     r"\+?([0-9]*[1-9][0-9]*\.?[0-9]*|[0-9]*\.[0-9]*[1-9][0-9]*)([eE][+-]?[0-9]+)?";
 
 /// The JSON Schema pattern of a duration string: a number and one unit,
-/// built from [`UNITS`] so that schema and parser name the same units.
+/// built from the unit table so that schema and parser name the same units.
 /// `positive` leaves out numbers whose digits are all zero.
 pub fn duration_pattern(positive: bool) -> String {
     let units: Vec<&str> = UNITS
