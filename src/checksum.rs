@@ -117,6 +117,10 @@ pub fn piece_checksum(
         bin_down_sq,
         first_failure_at,
         upkeep,
+        standby_hours,
+        crew_busy_hours,
+        crew_started,
+        crew_wait_hours,
     } = tally;
     h.moments(down);
     h.f64s(down_values);
@@ -147,6 +151,13 @@ pub fn piece_checksum(
     h.f64s(bin_down);
     h.f64s(bin_down_sq);
     h.u64s(first_failure_at);
+    if !(standby_hours.is_empty() && crew_busy_hours.is_empty()) {
+        // Only runs with standby nodes or crews have these.
+        h.f64s(standby_hours);
+        h.f64s(crew_busy_hours);
+        h.u64s(crew_started);
+        h.f64s(crew_wait_hours);
+    }
     if *upkeep != crate::sim::UpkeepTally::default() {
         // Only runs with §9 constructs have these: other checksums stay as
         // they were.

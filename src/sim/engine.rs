@@ -46,6 +46,18 @@ pub struct Replication {
     pub(super) count: Vec<u32>,
     crew_busy: Vec<u32>,
     crew_queue: Vec<VecDeque<u32>>,
+    /// Per crew: Σ busy members × hours in the window, and since when the
+    /// busy count holds.
+    crew_busy_hours: Vec<f64>,
+    crew_since: Vec<f64>,
+    /// Per crew: repairs requested in the window that started, and their
+    /// summed waits.
+    crew_started: Vec<u64>,
+    crew_wait_hours: Vec<f64>,
+    /// Per instance: when its pending crew request was made.
+    crew_requested: Vec<f64>,
+    /// Per standby × mechanism: down hours in the window (`standby.rs`).
+    pub(super) standby_hours: Vec<f64>,
     cc_active: Vec<bool>,
     pub(super) standby: Vec<StandbyState>,
     /// While a common cause changes several instances at one instant, unit
@@ -140,6 +152,18 @@ impl Replication {
         self.crew_busy.resize(p.crew_size.len(), 0);
         self.crew_queue.resize(p.crew_size.len(), VecDeque::new());
         self.crew_queue.iter_mut().for_each(VecDeque::clear);
+        let crews = p.crew_size.len();
+        for v in [
+            &mut self.crew_busy_hours,
+            &mut self.crew_since,
+            &mut self.crew_wait_hours,
+        ] {
+            v.clear();
+            v.resize(crews, 0.0);
+        }
+        self.crew_started.clear();
+        self.crew_started.resize(crews, 0);
+        self.crew_requested.resize(n, 0.0);
         self.cc_active.clear();
         self.cc_active.resize(p.common_causes.len(), false);
         self.reset_standby(p);
@@ -300,10 +324,15 @@ impl Replication {
     ) {
         let c = p.crew[i] as usize;
         let at = if self.crew_busy[c] < p.crew_size[c] {
+            self.crew_busy_until(p, c, t);
             self.crew_busy[c] += 1;
+            if t >= p.warmup {
+                self.crew_started[c] += 1;
+            }
             t + p.repair[i].sample(rng)
         } else {
             self.crew_queue[c].push_back(i as u32);
+            self.crew_requested[i] = t;
             f64::INFINITY
         };
         if top {
@@ -319,12 +348,28 @@ impl Replication {
         match self.crew_queue[c].pop_front() {
             Some(j) => {
                 let j = j as usize;
+                let asked = self.crew_requested[j];
+                if asked >= p.warmup {
+                    self.crew_started[c] += 1;
+                    self.crew_wait_hours[c] += t - asked;
+                }
                 let at = t + p.repair[j].sample(rng);
                 self.schedule(j, at);
                 self.events += 1;
             }
-            None => self.crew_busy[c] -= 1,
+            None => {
+                self.crew_busy_until(p, c, t);
+                self.crew_busy[c] -= 1;
+            }
         }
+    }
+
+    /// Adds crew `c`'s busy members × hours up to `t` (before its busy
+    /// count changes).
+    fn crew_busy_until(&mut self, p: &Program, c: usize, t: f64) {
+        self.crew_busy_hours[c] +=
+            f64::from(self.crew_busy[c]) * p.overlap(self.crew_since[c], t);
+        self.crew_since[c] = t;
     }
 
     fn timer_event<R: Rng + ?Sized>(
@@ -629,6 +674,21 @@ impl Replication {
             tally.push_first_failure(p.grid.partition_point(|&g| g < self.first_failure));
         }
         self.flush_data(p, tally);
+        for s in 0..p.standbys.len() {
+            self.attribute(p, s, p.horizon, true);
+        }
+        add_to(&mut tally.standby_hours, &self.standby_hours);
+        for c in 0..p.crew_size.len() {
+            self.crew_busy_until(p, c, p.horizon);
+        }
+        add_to(&mut tally.crew_busy_hours, &self.crew_busy_hours);
+        add_to(&mut tally.crew_wait_hours, &self.crew_wait_hours);
+        if tally.crew_started.len() < self.crew_started.len() {
+            tally.crew_started.resize(self.crew_started.len(), 0);
+        }
+        for (a, b) in tally.crew_started.iter_mut().zip(&self.crew_started) {
+            *a += b;
+        }
         tally.down.push(end / window);
         tally.down_values.push(end / window);
         tally.system_down_hours += end;
@@ -641,6 +701,16 @@ impl Replication {
         }
         tally.events += self.events;
         self.finish_upkeep(p, tally);
+    }
+}
+
+/// Adds `b` to `a` element by element, growing `a` as needed.
+fn add_to(a: &mut Vec<f64>, b: &[f64]) {
+    if a.len() < b.len() {
+        a.resize(b.len(), 0.0);
+    }
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
     }
 }
 

@@ -37,6 +37,22 @@ pub(super) enum Phase {
     Waiting,
 }
 
+/// Mechanisms a standby node's down time is attributed to (SPEC §5
+/// additions), in report order.
+pub const STANDBY_MECHANISMS: [&str; 5] = [
+    "units_down",
+    "detection",
+    "switchover",
+    "stuck",
+    "manual_recovery",
+];
+const UNITS_DOWN: u8 = 0;
+const DETECTION: u8 = 1;
+const SWITCHOVER: u8 = 2;
+const STUCK: u8 = 3;
+const MANUAL: u8 = 4;
+const UP: u8 = u8::MAX;
+
 /// The state of one standby node.
 #[derive(Clone, Debug, Default)]
 pub(super) struct StandbyState {
@@ -44,6 +60,12 @@ pub(super) struct StandbyState {
     phase: Phase,
     target: u32,
     unit_up: Vec<bool>,
+    /// The mechanism holding the node down now (`UP` while up), and since
+    /// when.
+    kind: u8,
+    kind_since: f64,
+    /// The stuck period now ending ends by manual recovery.
+    manual_end: bool,
 }
 
 impl StandbyState {
@@ -61,6 +83,19 @@ impl StandbyState {
         self.unit_up[u]
     }
 
+    /// What holds the node down now, or `UP`.
+    fn kind(&self) -> u8 {
+        if self.output() {
+            return UP;
+        }
+        match self.phase {
+            Phase::Detecting => DETECTION,
+            Phase::FailingOver => SWITCHOVER,
+            Phase::Stuck => STUCK,
+            Phase::Normal | Phase::Waiting => UNITS_DOWN,
+        }
+    }
+
     fn first_up_except(&self, except: u32) -> Option<u32> {
         (0..self.unit_up.len() as u32).find(|&u| u != except && self.unit_up[u as usize])
     }
@@ -76,7 +111,13 @@ impl Replication {
             st.target = NONE;
             st.unit_up.clear();
             st.unit_up.resize(def.units as usize, true);
+            st.kind = UP;
+            st.kind_since = 0.0;
+            st.manual_end = false;
         }
+        self.standby_hours.clear();
+        self.standby_hours
+            .resize(p.standbys.len() * STANDBY_MECHANISMS.len(), 0.0);
         self.pending.clear();
         self.deferring = false;
     }
@@ -172,7 +213,10 @@ impl Replication {
                 let target = self.standby[s].target;
                 self.complete_switch(p, s, target, t, rng);
             }
-            Phase::Stuck => match self.demanded_first_up(p, s, t, rng) {
+            Phase::Stuck => match {
+                self.standby[s].manual_end = true;
+                self.demanded_first_up(p, s, t, rng)
+            } {
                 Some(u) => {
                     self.standby[s].phase = Phase::Normal;
                     self.set_active(p, s, u, t);
@@ -197,7 +241,30 @@ impl Replication {
         self.standby[s].first_up_except(NONE)
     }
 
+    /// Closes the current mechanism's period at `t` if the mechanism
+    /// changed (or `force`, at the horizon) and starts the next one.
+    pub(super) fn attribute(&mut self, p: &Program, s: usize, t: f64, force: bool) {
+        let st = &mut self.standby[s];
+        let kind = st.kind();
+        if kind == st.kind && !force {
+            return;
+        }
+        if st.kind != UP {
+            let k = if st.kind == STUCK && st.manual_end {
+                MANUAL
+            } else {
+                st.kind
+            };
+            self.standby_hours[s * STANDBY_MECHANISMS.len() + k as usize] +=
+                p.overlap(st.kind_since, t);
+        }
+        st.manual_end = false;
+        st.kind = kind;
+        st.kind_since = t;
+    }
+
     fn emit<R: Rng + ?Sized>(&mut self, p: &Program, s: usize, before: bool, t: f64, rng: &mut R) {
+        self.attribute(p, s, t, false);
         let after = self.standby[s].output();
         if after != before {
             self.signal(p, p.standbys[s].parent, after, t, rng);

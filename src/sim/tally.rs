@@ -56,6 +56,19 @@ pub struct Tally {
     /// before it), for the reliability curve.
     #[serde(default)]
     pub first_failure_at: Vec<u64>,
+    /// Per standby node (compile order) × mechanism
+    /// (`STANDBY_MECHANISMS`): its down hours in the window, summed.
+    #[serde(default)]
+    pub standby_hours: Vec<f64>,
+    /// Per crew: Σ busy members × hours in the window, summed.
+    #[serde(default)]
+    pub crew_busy_hours: Vec<f64>,
+    /// Per crew: repairs requested in the window that started, summed.
+    #[serde(default)]
+    pub crew_started: Vec<u64>,
+    /// Per crew: their waits for a free crew member, in hours, summed.
+    #[serde(default)]
+    pub crew_wait_hours: Vec<f64>,
     /// Maintenance, latent failures and spares (SPEC §9).
     #[serde(default)]
     pub upkeep: UpkeepTally,
@@ -200,6 +213,15 @@ impl Tally {
         self.first_failures += other.first_failures;
         add(&mut self.instance_down_hours, &other.instance_down_hours);
         add(&mut self.instance_share_hours, &other.instance_share_hours);
+        add(&mut self.standby_hours, &other.standby_hours);
+        add(&mut self.crew_busy_hours, &other.crew_busy_hours);
+        add(&mut self.crew_wait_hours, &other.crew_wait_hours);
+        if self.crew_started.len() < other.crew_started.len() {
+            self.crew_started.resize(other.crew_started.len(), 0);
+        }
+        for (a, b) in self.crew_started.iter_mut().zip(&other.crew_started) {
+            *a += b;
+        }
         if self.transient_up.len() < other.transient_up.len() {
             self.transient_up.resize(other.transient_up.len(), 0);
         }
