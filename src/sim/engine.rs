@@ -10,13 +10,13 @@
 //! with a running clock S(t) of system down time: an instance down from t₀
 //! to t₁ was down for S(t₁) − S(t₀) of system down time.
 
-use std::collections::VecDeque;
-
 use rand::Rng;
 
+use super::balancer::BalancerMechanisms;
+use super::crew::CrewState;
 use super::data::DataState;
 use super::independent::Trajectories;
-use super::program::{Link, Program, MEMBER, NONE, ROOT, UNIT};
+use super::program::{Hook, Link, Program, MEMBER, NONE, ROOT, UNIT};
 use super::queue::EventQueue;
 use super::standby::StandbyState;
 use super::tally::Tally;
@@ -44,20 +44,8 @@ pub struct Replication {
     share_mark: Vec<f64>,
     /// Per gate: up children.
     pub(super) count: Vec<u32>,
-    crew_busy: Vec<u32>,
-    crew_queue: Vec<VecDeque<u32>>,
-    /// Per crew: Σ busy members × hours in the window, and since when the
-    /// busy count holds.
-    crew_busy_hours: Vec<f64>,
-    crew_since: Vec<f64>,
-    /// Per crew: repairs requested in the window that started, and their
-    /// summed waits.
-    crew_started: Vec<u64>,
-    crew_wait_hours: Vec<f64>,
-    /// Per instance: when its pending crew request was made.
-    crew_requested: Vec<f64>,
-    /// Per standby × mechanism: down hours in the window (`standby.rs`).
-    pub(super) standby_hours: Vec<f64>,
+    /// Repair crews (`crew.rs`).
+    pub(super) crews: CrewState,
     cc_active: Vec<bool>,
     pub(super) standby: Vec<StandbyState>,
     /// While a common cause changes several instances at one instant, unit
@@ -71,6 +59,8 @@ pub struct Replication {
     /// Per balancer: members in rotation, and those of them up.
     pub(super) rotation: Vec<u32>,
     pub(super) rotation_up: Vec<u32>,
+    /// Balancer down time by mechanism and health-check lag.
+    pub(super) balancer_mechanisms: BalancerMechanisms,
     ratio: f64,
     ratio_since: f64,
     ratio_hours: f64,
@@ -148,22 +138,7 @@ impl Replication {
         self.share_mark.resize(p.rows(), 0.0);
         self.count.clear();
         self.count.extend_from_slice(&p.gate_n);
-        self.crew_busy.clear();
-        self.crew_busy.resize(p.crew_size.len(), 0);
-        self.crew_queue.resize(p.crew_size.len(), VecDeque::new());
-        self.crew_queue.iter_mut().for_each(VecDeque::clear);
-        let crews = p.crew_size.len();
-        for v in [
-            &mut self.crew_busy_hours,
-            &mut self.crew_since,
-            &mut self.crew_wait_hours,
-        ] {
-            v.clear();
-            v.resize(crews, 0.0);
-        }
-        self.crew_started.clear();
-        self.crew_started.resize(crews, 0);
-        self.crew_requested.resize(n, 0.0);
+        self.crews.reset(p);
         self.cc_active.clear();
         self.cc_active.resize(p.common_causes.len(), false);
         self.reset_standby(p);
@@ -312,66 +287,6 @@ impl Replication {
         }
     }
 
-    /// Instance `i` needs a repair from its crew; `top`: its slot is the
-    /// current event.
-    pub(super) fn crew_request_at<R: Rng + ?Sized>(
-        &mut self,
-        p: &Program,
-        i: usize,
-        t: f64,
-        rng: &mut R,
-        top: bool,
-    ) {
-        let c = p.crew[i] as usize;
-        let at = if self.crew_busy[c] < p.crew_size[c] {
-            self.crew_busy_until(p, c, t);
-            self.crew_busy[c] += 1;
-            if t >= p.warmup {
-                self.crew_started[c] += 1;
-            }
-            t + p.repair[i].sample(rng)
-        } else {
-            self.crew_queue[c].push_back(i as u32);
-            self.crew_requested[i] = t;
-            f64::INFINITY
-        };
-        if top {
-            self.queue.replace_top(at, self.seq);
-        } else {
-            self.schedule(i, at);
-        }
-    }
-
-    /// Instance `i`'s repair is done: its crew takes the next waiting repair.
-    fn crew_release<R: Rng + ?Sized>(&mut self, p: &Program, i: usize, t: f64, rng: &mut R) {
-        let c = p.crew[i] as usize;
-        match self.crew_queue[c].pop_front() {
-            Some(j) => {
-                let j = j as usize;
-                let asked = self.crew_requested[j];
-                if asked >= p.warmup {
-                    self.crew_started[c] += 1;
-                    self.crew_wait_hours[c] += t - asked;
-                }
-                let at = t + p.repair[j].sample(rng);
-                self.schedule(j, at);
-                self.events += 1;
-            }
-            None => {
-                self.crew_busy_until(p, c, t);
-                self.crew_busy[c] -= 1;
-            }
-        }
-    }
-
-    /// Adds crew `c`'s busy members × hours up to `t` (before its busy
-    /// count changes).
-    fn crew_busy_until(&mut self, p: &Program, c: usize, t: f64) {
-        self.crew_busy_hours[c] +=
-            f64::from(self.crew_busy[c]) * p.overlap(self.crew_since[c], t);
-        self.crew_since[c] = t;
-    }
-
     fn timer_event<R: Rng + ?Sized>(
         &mut self,
         p: &Program,
@@ -510,8 +425,8 @@ impl Replication {
                     *count -= 1;
                 }
                 let is = *count >= gate.k;
-                if gate.shared {
-                    self.load_changed(p, link as usize, t);
+                if gate.hook != Hook::None {
+                    self.gate_hook(p, gate.hook, link as usize, t);
                 }
                 if was == is {
                     return;
@@ -536,6 +451,16 @@ impl Replication {
                 self.member_changed(p, b, member, up, t);
                 link = p.balancers[b].pool_gate;
             }
+        }
+    }
+
+    /// Gate `g`'s count changed at `t`: what follows it besides its parent.
+    #[cold]
+    fn gate_hook(&mut self, p: &Program, hook: Hook, g: usize, t: f64) {
+        match hook {
+            Hook::LoadSharing => self.load_changed(p, g, t),
+            Hook::Balancer => self.balancer_changed(p, g, t),
+            Hook::None => {}
         }
     }
 
@@ -605,27 +530,33 @@ impl Replication {
     /// 0 while the system is down, otherwise the product over the balancers
     /// on the active path (up, and not in an idle standby unit) of the share
     /// of their rotation that is up.
+    ///
+    /// Each balancer's own loss (1 − its share) while the system is up is
+    /// its health-check lag (`balancer.rs`).
     fn update_requests(&mut self, p: &Program, t: f64) {
-        self.ratio_hours += self.ratio * p.overlap(self.ratio_since, t);
+        let hours = p.overlap(self.ratio_since, t);
+        self.ratio_hours += self.ratio * hours;
+        self.balancer_mechanisms.lag_for(hours);
         self.ratio_since = t;
-        self.ratio = if self.system_up {
-            let mut r = 1.0;
-            for (b, def) in p.balancers.iter().enumerate() {
+        let mut r = f64::from(u8::from(self.system_up));
+        for (b, def) in p.balancers.iter().enumerate() {
+            let mut share = 1.0;
+            if self.system_up {
                 let active = def
                     .enclosures
                     .iter()
                     .all(|&(s, u)| self.standby[s as usize].active() == u);
                 if active && self.count[def.top_gate as usize] >= 2 {
-                    r *= match self.rotation[b] {
+                    share = match self.rotation[b] {
                         0 => 0.0,
                         n => self.rotation_up[b] as f64 / n as f64,
                     };
                 }
             }
-            r
-        } else {
-            0.0
-        };
+            r *= share;
+            self.balancer_mechanisms.lag_now[b] = 1.0 - share;
+        }
+        self.ratio = r;
     }
 
     /// Closes open intervals at the horizon and adds the replication to
@@ -674,21 +605,9 @@ impl Replication {
             tally.push_first_failure(p.grid.partition_point(|&g| g < self.first_failure));
         }
         self.flush_data(p, tally);
-        for s in 0..p.standbys.len() {
-            self.attribute(p, s, p.horizon, true);
-        }
-        add_to(&mut tally.standby_hours, &self.standby_hours);
-        for c in 0..p.crew_size.len() {
-            self.crew_busy_until(p, c, p.horizon);
-        }
-        add_to(&mut tally.crew_busy_hours, &self.crew_busy_hours);
-        add_to(&mut tally.crew_wait_hours, &self.crew_wait_hours);
-        if tally.crew_started.len() < self.crew_started.len() {
-            tally.crew_started.resize(self.crew_started.len(), 0);
-        }
-        for (a, b) in tally.crew_started.iter_mut().zip(&self.crew_started) {
-            *a += b;
-        }
+        self.finish_standby(p, &mut tally.mechanisms);
+        self.finish_balancers(p, &mut tally.mechanisms);
+        self.crews.finish(p, &mut tally.mechanisms);
         tally.down.push(end / window);
         tally.down_values.push(end / window);
         tally.system_down_hours += end;
@@ -701,16 +620,6 @@ impl Replication {
         }
         tally.events += self.events;
         self.finish_upkeep(p, tally);
-    }
-}
-
-/// Adds `b` to `a` element by element, growing `a` as needed.
-fn add_to(a: &mut Vec<f64>, b: &[f64]) {
-    if a.len() < b.len() {
-        a.resize(b.len(), 0.0);
-    }
-    for (x, y) in a.iter_mut().zip(b) {
-        *x += y;
     }
 }
 

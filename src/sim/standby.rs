@@ -20,6 +20,7 @@ use rand::{Rng, RngExt};
 
 use super::engine::Replication;
 use super::program::{Program, NONE};
+use super::tally::{MechanismTally, STANDBY_MECHANISMS};
 
 /// Phases of a standby node.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,21 +38,14 @@ pub(super) enum Phase {
     Waiting,
 }
 
-/// Mechanisms a standby node's down time is attributed to (SPEC §5
-/// additions), in report order.
-pub const STANDBY_MECHANISMS: [&str; 5] = [
-    "units_down",
-    "detection",
-    "switchover",
-    "stuck",
-    "manual_recovery",
-];
-const UNITS_DOWN: u8 = 0;
-const DETECTION: u8 = 1;
-const SWITCHOVER: u8 = 2;
-const STUCK: u8 = 3;
-const MANUAL: u8 = 4;
-const UP: u8 = u8::MAX;
+/// Indices into [`STANDBY_MECHANISMS`].
+const UNITS_DOWN: usize = 0;
+const DETECTION: usize = 1;
+const SWITCHOVER: usize = 2;
+const STUCK: usize = 3;
+const MANUAL: usize = 4;
+/// The node is up.
+const UP: usize = usize::MAX;
 
 /// The state of one standby node.
 #[derive(Clone, Debug, Default)]
@@ -62,10 +56,15 @@ pub(super) struct StandbyState {
     unit_up: Vec<bool>,
     /// The mechanism holding the node down now (`UP` while up), and since
     /// when.
-    kind: u8,
+    kind: usize,
     kind_since: f64,
     /// The stuck period now ending ends by manual recovery.
     manual_end: bool,
+    /// This replication's down hours in the window per mechanism.
+    hours: [f64; STANDBY_MECHANISMS.len()],
+    /// This replication's down hours in the window, from the node's output.
+    down_hours: f64,
+    down_since: f64,
 }
 
 impl StandbyState {
@@ -84,7 +83,7 @@ impl StandbyState {
     }
 
     /// What holds the node down now, or `UP`.
-    fn kind(&self) -> u8 {
+    fn kind(&self) -> usize {
         if self.output() {
             return UP;
         }
@@ -114,10 +113,9 @@ impl Replication {
             st.kind = UP;
             st.kind_since = 0.0;
             st.manual_end = false;
+            st.hours = [0.0; STANDBY_MECHANISMS.len()];
+            st.down_hours = 0.0;
         }
-        self.standby_hours.clear();
-        self.standby_hours
-            .resize(p.standbys.len() * STANDBY_MECHANISMS.len(), 0.0);
         self.pending.clear();
         self.deferring = false;
     }
@@ -213,10 +211,7 @@ impl Replication {
                 let target = self.standby[s].target;
                 self.complete_switch(p, s, target, t, rng);
             }
-            Phase::Stuck => match {
-                self.standby[s].manual_end = true;
-                self.demanded_first_up(p, s, t, rng)
-            } {
+            Phase::Stuck => match self.manual_recovery_ends(p, s, t, rng) {
                 Some(u) => {
                     self.standby[s].phase = Phase::Normal;
                     self.set_active(p, s, u, t);
@@ -241,9 +236,22 @@ impl Replication {
         self.standby[s].first_up_except(NONE)
     }
 
+    /// Manual recovery after a failed switch: the first up unit, if any
+    /// (the stuck period it ends is attributed to manual recovery).
+    fn manual_recovery_ends<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        s: usize,
+        t: f64,
+        rng: &mut R,
+    ) -> Option<u32> {
+        self.standby[s].manual_end = true;
+        self.demanded_first_up(p, s, t, rng)
+    }
+
     /// Closes the current mechanism's period at `t` if the mechanism
     /// changed (or `force`, at the horizon) and starts the next one.
-    pub(super) fn attribute(&mut self, p: &Program, s: usize, t: f64, force: bool) {
+    fn attribute(&mut self, p: &Program, s: usize, t: f64, force: bool) {
         let st = &mut self.standby[s];
         let kind = st.kind();
         if kind == st.kind && !force {
@@ -255,8 +263,7 @@ impl Replication {
             } else {
                 st.kind
             };
-            self.standby_hours[s * STANDBY_MECHANISMS.len() + k as usize] +=
-                p.overlap(st.kind_since, t);
+            st.hours[k] += p.overlap(st.kind_since, t);
         }
         st.manual_end = false;
         st.kind = kind;
@@ -267,7 +274,36 @@ impl Replication {
         self.attribute(p, s, t, false);
         let after = self.standby[s].output();
         if after != before {
+            let st = &mut self.standby[s];
+            if after {
+                st.down_hours += p.overlap(st.down_since, t);
+            } else {
+                st.down_since = t;
+            }
             self.signal(p, p.standbys[s].parent, after, t, rng);
+        }
+    }
+
+    /// Closes every standby node's periods at the horizon and adds this
+    /// replication to `tally`.
+    pub(super) fn finish_standby(&mut self, p: &Program, tally: &mut MechanismTally) {
+        let m = STANDBY_MECHANISMS.len();
+        tally.standby_hours.resize(p.standbys.len() * m, 0.0);
+        tally.standby_down_hours.resize(p.standbys.len(), 0.0);
+        for s in 0..p.standbys.len() {
+            self.attribute(p, s, p.horizon, true);
+            let st = &self.standby[s];
+            let mut down = st.down_hours;
+            if !st.output() {
+                down += p.overlap(st.down_since, p.horizon);
+            }
+            tally.standby_down_hours[s] += down;
+            for (a, b) in tally.standby_hours[s * m..(s + 1) * m]
+                .iter_mut()
+                .zip(&st.hours)
+            {
+                *a += b;
+            }
         }
     }
 
