@@ -34,9 +34,10 @@ pub(super) struct BalancerMechanisms {
     kind: Vec<usize>,
     since: Vec<f64>,
     hours: Vec<[f64; BALANCER_MECHANISMS.len()]>,
-    /// The share of requests lost now to health-check lag, and its
-    /// integral over the window.
+    /// The share of requests lost now to health-check lag (all 0 unless
+    /// `lagging`), and its integral over the window.
     pub(super) lag_now: Vec<f64>,
+    pub(super) lagging: bool,
     lag_hours: Vec<f64>,
 }
 
@@ -53,6 +54,7 @@ impl BalancerMechanisms {
         self.lag_now.resize(balancers, 0.0);
         self.lag_hours.clear();
         self.lag_hours.resize(balancers, 0.0);
+        self.lagging = false;
     }
 
     /// Balancer `b` is held down by `kind` (or up) from `t`.
@@ -68,7 +70,6 @@ impl BalancerMechanisms {
     }
 
     /// Adds `hours` of the current health-check lag.
-    #[inline]
     pub(super) fn lag_for(&mut self, hours: f64) {
         for (h, &l) in self.lag_hours.iter_mut().zip(&self.lag_now) {
             *h += l * hours;

@@ -51,6 +51,7 @@ impl CrewState {
 
     /// Adds crew `c`'s busy members × hours up to `t` (before its busy
     /// count changes).
+    #[inline]
     fn busy_until(&mut self, p: &Program, c: usize, t: f64) {
         self.busy_hours[c] += f64::from(self.busy[c]) * p.overlap(self.since[c], t);
         self.since[c] = t;
@@ -77,6 +78,7 @@ impl CrewState {
 impl Replication {
     /// Instance `i` needs a repair from its crew; `top`: its slot is the
     /// current event.
+    #[inline]
     pub(super) fn crew_request_at<R: Rng + ?Sized>(
         &mut self,
         p: &Program,
@@ -107,6 +109,7 @@ impl Replication {
     }
 
     /// Instance `i`'s repair is done: its crew takes the next waiting repair.
+    #[inline]
     pub(super) fn crew_release<R: Rng + ?Sized>(
         &mut self,
         p: &Program,

@@ -533,28 +533,38 @@ impl Replication {
     ///
     /// Each balancer's own loss (1 − its share) while the system is up is
     /// its health-check lag (`balancer.rs`).
+    #[inline]
     fn update_requests(&mut self, p: &Program, t: f64) {
         let hours = p.overlap(self.ratio_since, t);
         self.ratio_hours += self.ratio * hours;
-        self.balancer_mechanisms.lag_for(hours);
+        let lag = &mut self.balancer_mechanisms;
+        if lag.lagging {
+            lag.lag_for(hours);
+            lag.lag_now.iter_mut().for_each(|l| *l = 0.0);
+            lag.lagging = false;
+        }
         self.ratio_since = t;
-        let mut r = f64::from(u8::from(self.system_up));
+        if !self.system_up {
+            self.ratio = 0.0;
+            return;
+        }
+        let mut r = 1.0;
         for (b, def) in p.balancers.iter().enumerate() {
-            let mut share = 1.0;
-            if self.system_up {
-                let active = def
-                    .enclosures
-                    .iter()
-                    .all(|&(s, u)| self.standby[s as usize].active() == u);
-                if active && self.count[def.top_gate as usize] >= 2 {
-                    share = match self.rotation[b] {
-                        0 => 0.0,
-                        n => self.rotation_up[b] as f64 / n as f64,
-                    };
+            let active = def
+                .enclosures
+                .iter()
+                .all(|&(s, u)| self.standby[s as usize].active() == u);
+            if active && self.count[def.top_gate as usize] >= 2 {
+                let share = match self.rotation[b] {
+                    0 => 0.0,
+                    n => self.rotation_up[b] as f64 / n as f64,
+                };
+                if share < 1.0 {
+                    lag.lag_now[b] = 1.0 - share;
+                    lag.lagging = true;
                 }
+                r *= share;
             }
-            r *= share;
-            self.balancer_mechanisms.lag_now[b] = 1.0 - share;
         }
         self.ratio = r;
     }
