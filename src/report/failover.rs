@@ -361,7 +361,7 @@ fn node_rows(f: &Failover) -> Vec<Row> {
         }
         rows.push((
             format!(
-                "{} (via {}, {} of {} members)",
+                "{} (via {}, needs {} of {} members)",
                 b.node, b.via, b.min_healthy, b.pool_size
             ),
             format!("{} /year", human_hours(b.downtime_hours_per_year)),

@@ -413,3 +413,72 @@ fn shards_merge_to_the_same_failover_and_crew_figures() {
     assert!(c[0]["utilisation"].as_f64().unwrap() > 0.0);
     assert_eq!((f, c), comparable(&stdout(&o)));
 }
+
+/// Rare-event runs do not estimate the mechanisms or the crews: null, not
+/// guessed.
+#[test]
+fn rare_event_runs_leave_failover_and_crews_null() {
+    let d = Dir::new();
+    let crew = d.write(
+        "quad.json",
+        r#"{ "name": "quad", "simulation": { "horizon": "1y", "seed": 21 },
+        "components": { "u": { "count": 4, "mtbf": 10000, "mttr": 1, "crew": "c" } },
+        "crews": { "c": { "size": 1 } },
+        "system": { "k_of_n": { "k": 2, "of": ["u"] } } }"#,
+    );
+    let standby = scenarios().join("db-failover.json");
+    for file in [crew.as_path(), standby.as_path()] {
+        let o = d.run(&[
+            "run",
+            file.to_str().unwrap(),
+            "--method",
+            "rare-event",
+            "--precision",
+            "30%",
+            "--format",
+            "json",
+            "--out",
+            "-",
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_ne!(v["simulation"]["method"], "plain");
+        assert!(v["failover"].is_null() && v["crews"].is_null(), "{file:?}");
+    }
+}
+
+/// The text summary's failover and crews blocks on the SPEC's three-tier
+/// example (a balancer, a standby without manual recovery, one crew).
+#[test]
+fn text_summary_has_failover_and_crews_blocks() {
+    let d = Dir::new();
+    let o = d.run(&[
+        "run",
+        scenarios().join("three-tier.json").to_str().unwrap(),
+        "--replications",
+        "200",
+        "--seed",
+        "3",
+        "--no-plots",
+        "--out",
+        "out",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let start = text.find("\n  failover (").expect("failover block");
+    let end = text.find(" events in ").expect("events line");
+    let end = text[..end].rfind('\n').unwrap();
+    insta::assert_snapshot!("three_tier_failover_text", &text[start..end]);
+    // Without standby, balancer or crew: neither block.
+    let o = d.run(&[
+        "run",
+        scenarios().join("quorum.json").to_str().unwrap(),
+        "--replications",
+        "50",
+        "--no-plots",
+        "--out",
+        "out",
+    ]);
+    assert!(!stdout(&o).contains("failover (") && !stdout(&o).contains("crews ("));
+}
