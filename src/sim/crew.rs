@@ -5,8 +5,8 @@
 //!
 //! A repair counts when it is requested in [warmup, horizon] and starts
 //! before the horizon (a wait still open at the horizon is not counted: its
-//! length is unknown). Busy time is clipped to the window like every other
-//! figure.
+//! length is unknown). Busy time is each repair's [start, start + duration]
+//! clipped to the window like every other figure.
 
 use std::collections::VecDeque;
 
@@ -19,9 +19,8 @@ use super::tally::MechanismTally;
 /// The crews of one replication.
 #[derive(Clone, Debug, Default)]
 pub(super) struct CrewState {
-    /// Per crew: members busy now, and since when that count holds.
+    /// Per crew: members busy now.
     busy: Vec<u32>,
-    since: Vec<f64>,
     queue: Vec<VecDeque<u32>>,
     /// Per crew: Σ busy members × hours in the window.
     busy_hours: Vec<f64>,
@@ -40,7 +39,7 @@ impl CrewState {
         self.busy.resize(crews, 0);
         self.queue.resize(crews, VecDeque::new());
         self.queue.iter_mut().for_each(VecDeque::clear);
-        for v in [&mut self.since, &mut self.busy_hours, &mut self.wait_hours] {
+        for v in [&mut self.busy_hours, &mut self.wait_hours] {
             v.clear();
             v.resize(crews, 0.0);
         }
@@ -49,21 +48,16 @@ impl CrewState {
         self.requested.resize(p.instances(), 0.0);
     }
 
-    /// Adds crew `c`'s busy members × hours up to `t` (before its busy
-    /// count changes).
+    /// A repair of `hours` starts at `t` (nothing interrupts a repair, so
+    /// its member is busy for exactly that long).
     #[inline]
-    fn busy_until(&mut self, p: &Program, c: usize, t: f64) {
-        self.busy_hours[c] += f64::from(self.busy[c]) * p.overlap(self.since[c], t);
-        self.since[c] = t;
+    fn busy_for(&mut self, p: &Program, c: usize, t: f64, hours: f64) {
+        self.busy_hours[c] += p.overlap(t, t + hours);
     }
 
-    /// Closes the busy periods at the horizon and adds this replication to
-    /// `tally`.
+    /// Adds this replication to `tally`.
     pub(super) fn finish(&mut self, p: &Program, tally: &mut MechanismTally) {
         let window = p.horizon - p.warmup;
-        for c in 0..self.busy.len() {
-            self.busy_until(p, c, p.horizon);
-        }
         tally.push_crews(
             self.busy_hours
                 .iter()
@@ -90,12 +84,13 @@ impl Replication {
         let c = p.crew[i] as usize;
         let crews = &mut self.crews;
         let at = if crews.busy[c] < p.crew_size[c] {
-            crews.busy_until(p, c, t);
             crews.busy[c] += 1;
             if t >= p.warmup {
                 crews.started[c] += 1;
             }
-            t + p.repair[i].sample(rng)
+            let d = p.repair[i].sample(rng);
+            crews.busy_for(p, c, t, d);
+            t + d
         } else {
             crews.queue[c].push_back(i as u32);
             crews.requested[i] = t;
@@ -127,14 +122,12 @@ impl Replication {
                     crews.started[c] += 1;
                     crews.wait_hours[c] += t - asked;
                 }
-                let at = t + p.repair[j].sample(rng);
-                self.schedule(j, at);
+                let d = p.repair[j].sample(rng);
+                crews.busy_for(p, c, t, d);
+                self.schedule(j, t + d);
                 self.events += 1;
             }
-            None => {
-                crews.busy_until(p, c, t);
-                crews.busy[c] -= 1;
-            }
+            None => crews.busy[c] -= 1,
         }
     }
 }
