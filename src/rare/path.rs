@@ -35,25 +35,27 @@ pub const MAX_THETA: f64 = 0.9;
 struct Clock {
     /// Operating age.
     age: f64,
-    /// H(age) (hazard clocks).
-    h: f64,
-    /// Exp(1) threshold (hazard clocks) or remaining operating life.
-    target: f64,
-    /// Accumulated biased hazard (hazard clocks).
-    used: f64,
+    /// The operating age at which it fires: H⁻¹(H(a) + Exp(1)) from the
+    /// age a its threshold was drawn at (hazard clocks), or the drawn life.
+    /// Ageing does not change it, so plain steps need no H or H⁻¹.
+    fire_age: f64,
 }
 
 impl Clock {
     fn fresh<R: Rng + ?Sized>(law: &Law, rng: &mut R) -> Clock {
-        let target = if law.hazard {
-            Exp1.sample(rng)
+        let fire_age = if law.hazard {
+            inv_cum_hazard(&law.dist, Exp1.sample(rng))
         } else {
             law.dist.sample(rng)
         };
-        Clock {
-            target,
-            ..Clock::default()
-        }
+        Clock { age: 0.0, fire_age }
+    }
+
+    /// A fresh threshold for a clock that survived to its age (exact: it
+    /// fires when its cumulative hazard passes H(age) + Exp(1)).
+    fn rethreshold<R: Rng + ?Sized>(&mut self, law: &Law, rng: &mut R) {
+        let e: f64 = Exp1.sample(rng);
+        self.fire_age = inv_cum_hazard(&law.dist, cum_hazard(&law.dist, self.age) + e);
     }
 
     /// A clock at an equilibrium age: the age of a renewal process of
@@ -83,49 +85,28 @@ impl Clock {
             }
             pick -= l;
         }
-        let age = rng.random::<f64>() * life;
+        let mut clock = Clock {
+            age: rng.random::<f64>() * life,
+            fire_age: life,
+        };
         if law.hazard {
-            let h = cum_hazard(&law.dist, age);
-            let e: f64 = Exp1.sample(rng);
-            Clock {
-                age,
-                h,
-                target: h + e,
-                used: h,
-            }
-        } else {
-            Clock {
-                age,
-                h: 0.0,
-                target: life,
-                used: 0.0,
-            }
+            clock.rethreshold(law, rng);
         }
+        clock
     }
 
     /// Time to fire at speed `v`.
-    fn due(&self, law: &Law, v: f64) -> f64 {
+    fn due(&self, v: f64) -> f64 {
         if v <= 0.0 {
             return f64::INFINITY;
         }
-        if !law.hazard {
-            return (self.target - self.age).max(0.0) / v;
-        }
-        let left = (self.target - self.used).max(0.0);
-        let at = inv_cum_hazard(&law.dist, self.h + left);
-        (at - self.age).max(0.0) / v
+        (self.fire_age - self.age).max(0.0) / v
     }
 
     /// Ages the clock by `dt` at speed `v`.
-    fn advance(&mut self, law: &Law, v: f64, dt: f64) {
-        if v <= 0.0 || dt <= 0.0 {
-            return;
-        }
-        self.age += v * dt;
-        if law.hazard {
-            let h = cum_hazard(&law.dist, self.age);
-            self.used += (h - self.h).max(0.0);
-            self.h = h;
+    fn advance(&mut self, v: f64, dt: f64) {
+        if v > 0.0 && dt > 0.0 {
+            self.age += v * dt;
         }
     }
 }
@@ -240,22 +221,48 @@ impl Race<'_, '_> {
         }
     }
 
-    /// The time in [0, τ] where G reaches `y` (G(τ) ≥ y).
+    /// The summed hazard rate `t` hours into the sojourn, G′(t).
+    fn rate_at(&self, t: f64) -> f64 {
+        if self.linear {
+            self.rate
+        } else {
+            self.clocks.iter().map(|c| c.rate(t)).sum()
+        }
+    }
+
+    /// The time in [0, τ] where G reaches `y` (G(τ) ≥ y): Newton's method
+    /// kept inside a shrinking bracket (bisection when a step leaves it).
     fn time_of(&self, y: f64, tau: f64) -> f64 {
         if self.linear {
             return (y / self.rate).min(tau);
         }
         let (mut lo, mut hi) = (0.0, tau);
-        for _ in 0..64 {
-            let mid = 0.5 * (lo + hi);
-            if self.g(mid) < y {
-                lo = mid;
+        let r0 = self.rate_at(0.0);
+        let mut t = if r0 > 0.0 && r0.is_finite() {
+            (y / r0).min(tau)
+        } else {
+            0.5 * tau
+        };
+        for _ in 0..100 {
+            let g = self.g(t) - y;
+            if g.abs() <= 1e-13 * y.max(f64::MIN_POSITIVE) {
+                return t;
+            }
+            if g < 0.0 {
+                lo = t;
             } else {
-                hi = mid;
+                hi = t;
             }
             if hi - lo <= 1e-12 * hi {
                 break;
             }
+            let r = self.rate_at(t);
+            let next = t - g / r;
+            t = if r > 0.0 && next.is_finite() && next > lo && next < hi {
+                next
+            } else {
+                0.5 * (lo + hi)
+            };
         }
         0.5 * (lo + hi)
     }
@@ -382,7 +389,7 @@ impl Path {
                     next: Next::Fail(i),
                     dist: &d.life.dist,
                     age: c.age,
-                    h: c.h,
+                    h: cum_hazard(&d.life.dist, c.age),
                     speed: self.speed[i],
                 });
             }
@@ -394,7 +401,7 @@ impl Path {
                     next: Next::Shock(k),
                     dist: &d.life.dist,
                     age: c.age,
-                    h: c.h,
+                    h: cum_hazard(&d.life.dist, c.age),
                     speed: 1.0,
                 });
             }
@@ -790,19 +797,14 @@ impl Path {
     /// given their ages (exact: a clock that survived to age a fires when
     /// its cumulative hazard passes H(a) + Exp(1)).
     fn redraw<R: Rng + ?Sized>(&mut self, net: &Net, rng: &mut R) {
-        let e = |rng: &mut R| -> f64 { Distribution::<f64>::sample(&Exp1, rng) };
         for (i, d) in net.inst.iter().enumerate() {
             if self.own_up[i] && d.life.hazard {
-                let c = &mut self.clocks[i];
-                c.used = c.h;
-                c.target = c.h + e(rng);
+                self.clocks[i].rethreshold(&d.life, rng);
             }
         }
         for (k, d) in net.causes.iter().enumerate() {
             if !self.cc_active[k] && d.life.hazard {
-                let c = &mut self.cc_clocks[k];
-                c.used = c.h;
-                c.target = c.h + e(rng);
+                self.cc_clocks[k].rethreshold(&d.life, rng);
             }
         }
     }
@@ -819,7 +821,7 @@ impl Path {
         for (i, d) in net.inst.iter().enumerate() {
             if self.own_up[i] {
                 if failures || !d.life.hazard {
-                    consider(Next::Fail(i), self.clocks[i].due(&d.life, self.speed[i]));
+                    consider(Next::Fail(i), self.clocks[i].due(self.speed[i]));
                 }
             } else if self.repair_end[i].is_finite() {
                 consider(Next::Repair(i), self.repair_end[i] - self.t);
@@ -829,7 +831,7 @@ impl Path {
             if self.cc_active[c] {
                 consider(Next::CauseEnd(c), self.cc_end[c] - self.t);
             } else if failures || !d.life.hazard {
-                consider(Next::Shock(c), self.cc_clocks[c].due(&d.life, 1.0));
+                consider(Next::Shock(c), self.cc_clocks[c].due(1.0));
             }
         }
         for (s, st) in self.sb.iter().enumerate() {
@@ -839,14 +841,14 @@ impl Path {
     }
 
     fn advance(&mut self, net: &Net, dt: f64) {
-        for (i, d) in net.inst.iter().enumerate() {
+        for i in 0..net.inst.len() {
             if self.own_up[i] {
-                self.clocks[i].advance(&d.life, self.speed[i], dt);
+                self.clocks[i].advance(self.speed[i], dt);
             }
         }
-        for (c, d) in net.causes.iter().enumerate() {
+        for c in 0..net.causes.len() {
             if !self.cc_active[c] {
-                self.cc_clocks[c].advance(&d.life, 1.0, dt);
+                self.cc_clocks[c].advance(1.0, dt);
             }
         }
         self.t += dt;
