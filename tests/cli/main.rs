@@ -12,6 +12,7 @@ mod hardening;
 mod markov;
 mod precision;
 mod rare;
+mod rare_coverage;
 mod reports;
 mod resources;
 mod robustness;
