@@ -65,6 +65,13 @@ pub trait RoundRunner: Sync {
     fn pilot_units(&self) -> u64 {
         DEFAULT_PILOT_UNITS
     }
+    /// Work units that the estimator's own trust conditions (an effective
+    /// sample size, a number of hits) project from `tally`, besides the
+    /// precision; 0 when it has none. Sharded runs plan for the larger of
+    /// the two.
+    fn trust_units(&self, _tally: &Self::Tally) -> f64 {
+        0.0
+    }
     /// Events processed in the rounds of `tally`, when the estimator counts
     /// them: the size guard projects the work to reach a precision from it.
     fn events(&self, _tally: &Self::Tally) -> Option<u64> {
@@ -279,12 +286,18 @@ impl<'a, R: RoundRunner> Stopper<'a, R> {
     }
 
     /// The work units that the pilot projects for the precision:
-    /// units × (relative half-width / target)², or `None` without hits.
+    /// units × (relative half-width / target)², or what the estimator's
+    /// trust conditions need if that is more ([`RoundRunner::trust_units`]);
+    /// `None` without hits.
     pub fn projected_units(&self) -> Option<f64> {
         let e = self.runner.estimate(&self.tally);
         let rhw = e.relative_half_width;
-        (self.runner.hits(&self.tally) > 0 && rhw.is_finite() && e.upper_bound95.is_none())
-            .then(|| self.units() as f64 * (rhw / self.precision).powi(2))
+        (self.runner.hits(&self.tally) > 0 && rhw.is_finite() && e.upper_bound95.is_none()).then(
+            || {
+                (self.units() as f64 * (rhw / self.precision).powi(2))
+                    .max(self.runner.trust_units(&self.tally))
+            },
+        )
     }
 }
 
