@@ -20,9 +20,10 @@ fn main() -> ExitCode {
         Command::Batch(args) => commands::batch::batch(&args),
         Command::Sweep(args) => commands::sweep::sweep(&args),
         Command::Check(args) => commands::check::check(&args),
-        Command::Schema => {
-            commands::write_stdout(format_args!("{}\n", availsim::scenario::raw::schema_json()))
-        }
+        Command::Schema => commands::write_stdout(format_args!(
+            "{}\n",
+            availsim::scenario::schema::schema_json()
+        )),
         Command::Plot(args) => commands::run::plot(&args),
         Command::Merge(args) => commands::run::merge(&args),
     };

@@ -127,19 +127,70 @@ impl Visitor<'_> for DurationVisitor {
     }
 }
 
+/// A number as the loader reads it before a unit: digits with an optional
+/// fraction and exponent (what `f64::from_str` takes, without `inf`/`nan`).
+const NUMBER: &str = r"\+?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?";
+
+/// A number whose digits are not all zero (so, short of underflow, > 0).
+const NONZERO_NUMBER: &str =
+    r"\+?([0-9]*[1-9][0-9]*\.?[0-9]*|[0-9]*\.[0-9]*[1-9][0-9]*)([eE][+-]?[0-9]+)?";
+
+/// The JSON Schema pattern of a duration string: a number and one unit,
+/// built from the unit table so that schema and parser name the same units.
+/// `positive` leaves out numbers whose digits are all zero.
+pub fn duration_pattern(positive: bool) -> String {
+    let units: Vec<&str> = UNITS
+        .iter()
+        .flat_map(|(names, _, _)| names.iter().copied())
+        .collect();
+    let number = if positive { NONZERO_NUMBER } else { NUMBER };
+    format!(r"^\s*{number}\s*({})\s*$", units.join("|"))
+}
+
+/// The schema of a duration, zero or more (`positive`: more than zero).
+pub fn duration_schema(positive: bool) -> Schema {
+    let (number, what) = if positive {
+        (
+            json_schema!({ "type": "number", "exclusiveMinimum": 0 }),
+            "A positive duration",
+        )
+    } else {
+        (
+            json_schema!({ "type": "number", "minimum": 0 }),
+            "A duration (zero or more)",
+        )
+    };
+    json_schema!({
+        "description": format!("{what}: a number of hours, or a string with a number and one unit (ms, s, m, h, d, w, y; 1y = 8760h; also sec, min, hr, hours, days, weeks, years), e.g. \"90s\", \"2.5d\", \"30 min\""),
+        "oneOf": [
+            number,
+            { "type": "string", "pattern": duration_pattern(positive) }
+        ]
+    })
+}
+
 impl JsonSchema for Duration {
     fn schema_name() -> Cow<'static, str> {
         "Duration".into()
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "A duration: a number of hours, or a string with a number and one unit (ms, s, m, h, d, w, y; 1y = 8760h; also sec, min, hr, hours, days, weeks, years), e.g. \"90s\", \"2.5d\", \"30 min\"",
-            "oneOf": [
-                { "type": "number", "minimum": 0 },
-                { "type": "string", "pattern": "^\\s*[0-9.eE+-]+\\s*(ms|msecs?|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|y|yrs?|years?)\\s*$" }
-            ]
-        })
+        duration_schema(false)
+    }
+}
+
+/// A duration that must be more than zero (a mean, an interval), for the
+/// schema only: the loader reads it as a [`Duration`] and checks the sign
+/// where it builds the model.
+pub struct PositiveDuration;
+
+impl JsonSchema for PositiveDuration {
+    fn schema_name() -> Cow<'static, str> {
+        "PositiveDuration".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        duration_schema(true)
     }
 }
 

@@ -9,6 +9,7 @@ pub mod duration;
 mod entries;
 use entries::Entries;
 pub mod raw;
+pub mod schema;
 mod system;
 mod upkeep;
 

@@ -17,6 +17,7 @@ mod reports;
 mod resources;
 mod robustness;
 mod scale;
+mod schema;
 mod simultaneous;
 mod sweeps;
 mod upkeep;
