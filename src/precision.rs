@@ -463,10 +463,7 @@ mod tests {
         assert_eq!(stop_at(0.12, None), (4, 1900, StoppedBy::Precision));
         // A cap ends the run at its round, partly run.
         assert_eq!(stop_at(0.1, Some(250)), (1, 250, StoppedBy::Replications));
-        assert_eq!(
-            stop_at(0.1, Some(1100)),
-            (3, 1100, StoppedBy::Replications)
-        );
+        assert_eq!(stop_at(0.1, Some(1100)), (3, 1100, StoppedBy::Replications));
         assert_eq!(stop_at(0.1, Some(1900)), (4, 1900, StoppedBy::Precision));
         assert_eq!(
             stop_at(0.01, Some(1100)),

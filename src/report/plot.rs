@@ -917,7 +917,11 @@ fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) ->
     // so that the first rounds have tick labels.
     let per_round = r.simulation.rounds.is_some() && c.replications.len() <= 60;
     let first = c.replications.first().copied().unwrap_or(1).max(1) as f64;
-    let x0 = if per_round { decade_below(first) } else { first };
+    let x0 = if per_round {
+        decade_below(first)
+    } else {
+        first
+    };
     let x1 = (c.replications.last().copied().unwrap_or(2) as f64).max(x0 + 1.0);
     let x_desc = match (r.simulation.method.as_str(), per_round) {
         ("plain", false) => "replications (log scale)",
@@ -934,7 +938,11 @@ fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) ->
             String::new()
         }
     };
-    let smallest = ys.iter().copied().filter(|&y| y > 0.0).fold(f64::INFINITY, f64::min);
+    let smallest = ys
+        .iter()
+        .copied()
+        .filter(|&y| y > 0.0)
+        .fold(f64::INFINITY, f64::min);
     // Unavailability whose band spans more than a factor 20 (early rounds,
     // a lower end clipped at 0) is read on a log axis; 0 is drawn at its
     // floor.

@@ -195,7 +195,12 @@ fn batch_and_sweep_run_the_rare_event_method_to_a_precision() {
     assert_eq!(r["simulation"]["method"], "importance-sampling");
     assert_eq!(r["simulation"]["stopped_by"], "precision");
     assert_eq!(r["simulation"]["precision"], 0.2);
-    assert!(r["availability"]["unavailability"]["relative_half_width"].as_f64().unwrap() <= 0.2);
+    assert!(
+        r["availability"]["unavailability"]["relative_half_width"]
+            .as_f64()
+            .unwrap()
+            <= 0.2
+    );
     let o = d.run(&[
         "sweep",
         file.to_str().unwrap(),
@@ -220,7 +225,11 @@ fn batch_and_sweep_run_the_rare_event_method_to_a_precision() {
     }
     // Twice the repair time, about four times the unavailability (two
     // repairs in a row are needed to fail): the sweep ran each point.
-    let u = |r: &Value| r["availability"]["unavailability"]["mean"].as_f64().unwrap();
+    let u = |r: &Value| {
+        r["availability"]["unavailability"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
     let ratio = u(&reports[1]) / u(&reports[0]);
     let exact = birth_death(4, 2, 2e-3, 1.0) / birth_death(4, 2, 1e-3, 1.0);
     assert!((ratio / exact - 1.0).abs() < 0.6, "{ratio} vs {exact}");
