@@ -81,6 +81,9 @@ pub const BURN_IN_CYCLES: u64 = 32;
 pub const MEASURED_CYCLES: u64 = 32;
 /// Effective sample size below which the interval is not trusted.
 pub const MIN_ESS: f64 = 300.0;
+/// How much more work than a small sample's effective sample size says
+/// the [`MIN_ESS`] condition is planned for (sharded runs).
+pub const ESS_PILOT_OPTIMISM: f64 = 4.0;
 /// Largest share of the estimate a single cycle may carry in a trusted
 /// estimate.
 pub const MAX_SHARE: f64 = 0.1;
@@ -477,6 +480,26 @@ impl RoundRunner for RareEvent {
 
     fn events(&self, tally: &RareTally) -> Option<u64> {
         Some(tally.events)
+    }
+
+    /// Units for [`MIN_ESS`] and [`MIN_HITS`]. A small sample's effective
+    /// sample size is optimistic (it has seen few of the rare large
+    /// weights): on the 2-of-4 one-crew case the pilot's ESS per cycle was
+    /// 4–6 times the long-run one, hence the factor [`ESS_PILOT_OPTIMISM`].
+    fn trust_units(&self, tally: &RareTally) -> f64 {
+        let ess = self.diagnostics(tally).effective_sample_size;
+        let units = tally.units as f64;
+        let by_ess = if ess > 0.0 {
+            ESS_PILOT_OPTIMISM * units * MIN_ESS / ess
+        } else {
+            0.0
+        };
+        let by_hits = if tally.hits > 0 {
+            units * MIN_HITS as f64 / tally.hits as f64
+        } else {
+            0.0
+        };
+        by_ess.max(by_hits)
     }
 }
 

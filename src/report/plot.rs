@@ -899,6 +899,7 @@ fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) ->
         .chain(&c.ci95_high)
         .chain(&c.mean)
         .map(|&a| value(a))
+        .filter(|y| y.is_finite())
         .collect();
     if let Some((v, _)) = &target {
         ys.push(value(*v));
@@ -911,35 +912,110 @@ fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) ->
     if !y0.is_finite() {
         (y0, y1) = (0.0, 1.0);
     }
-    let pad = ((y1 - y0) * 0.05).max(1e-12);
-    let (y0, y1) = ((y0 - pad).max(0.0), y1 + pad);
-    let x0 = c.replications.first().copied().unwrap_or(1) as f64;
+    // A precision run has one point per round (a few dozen at most): each
+    // is marked, and the x axis starts at the power of ten below the pilot
+    // so that the first rounds have tick labels.
+    let per_round = r.simulation.rounds.is_some() && c.replications.len() <= 60;
+    let first = c.replications.first().copied().unwrap_or(1).max(1) as f64;
+    let x0 = if per_round {
+        decade_below(first)
+    } else {
+        first
+    };
     let x1 = (c.replications.last().copied().unwrap_or(2) as f64).max(x0 + 1.0);
-    let whole = |v: &f64| format!("{v:.0}");
-    let y_label = |v: &f64| {
-        if crowded {
-            format!("{v:.2e}")
+    let x_desc = match (r.simulation.method.as_str(), per_round) {
+        ("plain", false) => "replications (log scale)",
+        ("plain", true) => "replications, one point per round (log scale)",
+        _ => "cycles or trials of the rare-event method, one point per round (log scale)",
+    };
+    // Labels at 1, 2 and 5 times a power of ten only: the log axis's
+    // other key points would crowd below each decade.
+    let whole = |v: &f64| {
+        let m = *v / decade_below(*v);
+        if [1.0, 2.0, 5.0, 10.0].iter().any(|k| (m - k).abs() < 1e-6) {
+            format!("{v:.0}")
         } else {
-            format!("{v:.5}")
+            String::new()
         }
     };
-    let mut chart = Frame::new(
-        format!("Convergence of the estimate — {}", r.scenario),
-        if r.simulation.method == "plain" {
-            "replications (log scale)"
-        } else {
-            "cycles or trials, one point per round (log scale)"
-        },
-        if crowded {
-            "unavailability 1 − A"
-        } else {
-            "availability A"
-        },
-    )
-    .y_area(130)
-    .x_fmt(&whole)
-    .y_fmt(&y_label)
-    .build(root, (x0..x1).log_scale(), y0..y1)?;
+    let smallest = ys
+        .iter()
+        .copied()
+        .filter(|&y| y > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    // Unavailability whose band spans more than a factor 20 (early rounds,
+    // a lower end clipped at 0) is read on a log axis; 0 is drawn at its
+    // floor.
+    if crowded && smallest.is_finite() && y1 > 20.0 * smallest {
+        let floor = decade_below(smallest);
+        let top = decade_above(y1).max(10.0 * floor);
+        let clamp = |y: f64| y.max(floor);
+        let label = |v: &f64| {
+            if *v <= floor * 1.0001 && y0 <= 0.0 {
+                "0".to_string()
+            } else {
+                format!("{v:.0e}")
+            }
+        };
+        let mut chart = Frame::new(
+            format!("Convergence of the estimate — {}", r.scenario),
+            x_desc,
+            "unavailability 1 − A (log scale)",
+        )
+        .x_fmt(&whole)
+        .y_fmt(&label)
+        .build(root, (x0..x1).log_scale(), (floor..top).log_scale())?;
+        convergence_series(
+            &mut chart,
+            r,
+            &|a| clamp(value(a)),
+            target,
+            per_round,
+            (x0, x1),
+        )
+    } else {
+        let pad = ((y1 - y0) * 0.05).max(1e-12);
+        let (y0, y1) = ((y0 - pad).max(0.0), y1 + pad);
+        let y_label = |v: &f64| {
+            if crowded {
+                format!("{v:.2e}")
+            } else {
+                format!("{v:.5}")
+            }
+        };
+        let mut chart = Frame::new(
+            format!("Convergence of the estimate — {}", r.scenario),
+            x_desc,
+            if crowded {
+                "unavailability 1 − A"
+            } else {
+                "availability A"
+            },
+        )
+        .y_area(130)
+        .x_fmt(&whole)
+        .y_fmt(&y_label)
+        .build(root, (x0..x1).log_scale(), y0..y1)?;
+        convergence_series(&mut chart, r, &value, target, per_round, (x0, x1))
+    }
+}
+
+/// The convergence plot's band, running estimate (marked at each point of
+/// a per-round history), target line and legend, on either y axis.
+fn convergence_series<
+    'a,
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+>(
+    chart: &mut Chart<'a, DB, X, Y>,
+    r: &Report,
+    value: &dyn Fn(f64) -> f64,
+    target: Option<(f64, String)>,
+    marked: bool,
+    (x0, x1): (f64, f64),
+) -> Drawn {
+    let c = &r.convergence;
     let pts = |ys: &[f64]| -> Vec<(f64, f64)> {
         c.replications
             .iter()
@@ -948,27 +1024,40 @@ fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) ->
             .collect()
     };
     band(
-        &mut chart,
+        chart,
         pts(&c.ci95_low),
         pts(&c.ci95_high),
         BLUE_LINE.mix(0.18),
         "95% confidence interval",
     )?;
     line(
-        &mut chart,
+        chart,
         pts(&c.mean),
         BLUE_LINE.stroke_width(2),
-        "running estimate",
+        if marked {
+            "running estimate, after each round"
+        } else {
+            "running estimate"
+        },
     )?;
+    if marked {
+        chart
+            .draw_series(
+                pts(&c.mean)
+                    .into_iter()
+                    .map(|p| Circle::new(p, 4, BLUE_LINE.filled())),
+            )
+            .map_err(err)?;
+    }
     if let Some((v, label)) = target {
         line(
-            &mut chart,
+            chart,
             [(x0, value(v)), (x1, value(v))],
             RED_LINE.stroke_width(2),
             label,
         )?;
     }
-    legend(&mut chart, SeriesLabelPosition::UpperRight)
+    legend(chart, SeriesLabelPosition::UpperRight)
 }
 
 fn components<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {

@@ -13,6 +13,7 @@ mod hardening;
 mod markov;
 mod precision;
 mod rare;
+mod rare_coverage;
 mod reports;
 mod resources;
 mod robustness;

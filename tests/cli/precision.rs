@@ -84,11 +84,12 @@ fn a_plain_precision_run_reaches_the_target_and_covers_the_exact_value() {
     assert!(ends.contains(&n), "{n} replications is not a round end");
     let rounds = s["rounds"].as_u64().unwrap() as usize;
     assert_eq!(n, ends[rounds - 1]);
-    // Not far past the target either: past the minimum of three rounds,
-    // the round before did not reach it, and the last round grew the work
-    // by ends[r]/ends[r-1] (with some slack for the noise of the estimate).
-    if rounds > 3 {
-        let grown = ends[rounds - 1] as f64 / ends[rounds - 2] as f64;
+    // Not far past the target either: the rule must hold on two rounds in
+    // a row, so past the minimum of three rounds and one more, the round
+    // two before the last did not reach it, and the work grew since by
+    // ends[r]/ends[r-2] (with some slack for the noise of the estimate).
+    if rounds > 4 {
+        let grown = ends[rounds - 1] as f64 / ends[rounds - 3] as f64;
         assert!(
             rhw > 0.8 * 0.1 / grown.sqrt(),
             "overshot: {rhw} after {rounds} rounds"
