@@ -1028,7 +1028,7 @@ fn spans_decades(r: &Report) -> bool {
         .collect();
     let hi = us.iter().copied().fold(0.0, f64::max);
     let lo = us.iter().copied().fold(f64::INFINITY, f64::min);
-    hi > 0.0 && !(lo > hi / 10.0)
+    hi > 0.0 && (lo <= hi / 10.0 || lo.is_nan())
 }
 
 /// The running unavailability on a log scale: the estimate and the upper

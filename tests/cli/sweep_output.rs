@@ -58,7 +58,7 @@ fn sweep_json_says_per_point_whether_each_goal_is_met() {
     // Exact U of 1-of-2 with ρ = mttr/mtbf: (ρ/(1+ρ))²: 2.5e-5, 2.3e-3, 0.028.
     assert_eq!(points[0]["sweep"]["goals"][1]["meets"], true);
     assert_eq!(points[1]["sweep"]["goals"][1]["meets"], false);
-    assert_eq!(verdicts[2], false);
+    assert!(!verdicts[2]);
     // sweep.json holds the same document.
     let file = d
         .path()
