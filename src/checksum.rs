@@ -117,6 +117,7 @@ pub fn piece_checksum(
         bin_down_sq,
         first_failure_at,
         upkeep,
+        mechanisms,
     } = tally;
     h.moments(down);
     h.f64s(down_values);
@@ -147,6 +148,27 @@ pub fn piece_checksum(
     h.f64s(bin_down);
     h.f64s(bin_down_sq);
     h.u64s(first_failure_at);
+    if !mechanisms.is_empty() {
+        // Only runs with standby nodes, balancers or crews have these:
+        // other checksums stay as they were.
+        let crate::sim::MechanismTally {
+            standby_hours,
+            standby_down_hours,
+            balancer_hours,
+            balancer_lag_hours,
+            crew_utilisation,
+            crew_started,
+            crew_wait_hours,
+        } = mechanisms;
+        h.f64s(standby_hours);
+        h.f64s(standby_down_hours);
+        h.f64s(balancer_hours);
+        h.f64s(balancer_lag_hours);
+        h.word(crew_utilisation.len() as u64);
+        crew_utilisation.iter().for_each(|m| h.moments(m));
+        h.u64s(crew_started);
+        h.f64s(crew_wait_hours);
+    }
     if *upkeep != crate::sim::UpkeepTally::default() {
         // Only runs with §9 constructs have these: other checksums stay as
         // they were.

@@ -134,6 +134,7 @@ pub fn page(r: &Report, context: &Context) -> String {
     objectives(&mut o, r);
     super::data::html_section(&mut o, r);
     super::upkeep::html_section(&mut o, r);
+    super::failover::html_section(&mut o, r);
     components(&mut o, r);
     plots(&mut o, r);
     if let Some(t) = &context.topology {

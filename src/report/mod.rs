@@ -2,6 +2,7 @@
 
 pub mod curves;
 pub mod data;
+pub mod failover;
 pub mod html;
 pub mod plot;
 pub mod text;
@@ -23,6 +24,7 @@ use crate::scenario::HOURS_PER_YEAR;
 use crate::sim::{ObjectiveTally, Outcome, NINES_BINS_PER_UNIT};
 use crate::stats::{quantile, UnavailabilityEstimate};
 pub use data::{DataAnalytic, DataLoss};
+pub use failover::{CrewStat, Failover};
 pub use upkeep::UpkeepReport;
 
 /// Everything a run reports; serialized as `report.json`.
@@ -65,6 +67,14 @@ pub struct Report {
     /// R(t) = P(no system failure by t); null for rare-event runs.
     #[serde(default)]
     pub reliability: Option<curves::Reliability>,
+    /// Down time of every standby and balancer node by mechanism; null
+    /// without such nodes and for rare-event runs.
+    #[serde(default)]
+    pub failover: Option<Failover>,
+    /// Utilisation and mean wait of every repair crew; null without crews
+    /// and for rare-event runs.
+    #[serde(default)]
+    pub crews: Option<Vec<CrewStat>>,
     /// Planned down time, hidden failures and spares (SPEC §9); absent
     /// without them and for rare-event runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -608,6 +618,8 @@ impl Report {
             reliability: curves::reliability(model, t, &grid),
             analytic: Analytic::new(analysis, &estimate),
             convergence,
+            failover: Failover::new(model, t, reps),
+            crews: failover::crews(model, t, reps),
             maintenance: UpkeepReport::new(model, t, reps),
         }
     }
@@ -691,6 +703,8 @@ impl Report {
             analytic: Analytic::new(&steady, &e),
             data_loss: None,
             convergence: rounds_convergence(&stopper.history),
+            failover: None,
+            crews: None,
             maintenance: None,
         }
     }

@@ -187,6 +187,7 @@ pub fn summary(r: &Report, source: &str) -> String {
     super::upkeep::summary_rows(&mut o, r);
     analytic_rows(&mut o, r, dec);
     top_contributors(&mut o, r);
+    super::failover::summary_blocks(&mut o, r);
     let _ = writeln!(
         o,
         "\n  {} events in {:.3} s: {:.3e} events/s ({} engine)",

@@ -9,14 +9,77 @@
 //! (the member never left); a failure before return cancels the return.
 //! Only the removal and the return are events: the checks themselves are
 //! not simulated one by one.
+//!
+//! The report attributes a balancer's down time to its mechanisms (its
+//! `via` node down, too few pool members up, or both): the engine follows
+//! its top gate, whose count is (via up) + (pool up). Health checks do not
+//! change the time-based state (SPEC §2: up while `via` and `min_healthy`
+//! members are up), only the requests; the requests lost to a rotation
+//! that differs from the up members while the system is up are tallied per
+//! balancer as its health-check lag.
 
 use rand::{Rng, RngExt};
 
 use super::engine::Replication;
 use super::program::Program;
+use super::tally::{MechanismTally, BALANCER_MECHANISMS};
+
+/// The balancer is up (else an index into [`BALANCER_MECHANISMS`]).
+const UP: usize = usize::MAX;
+
+/// Per balancer: what holds it down now and since when, and this
+/// replication's down hours per mechanism and health-check lag.
+#[derive(Clone, Debug, Default)]
+pub(super) struct BalancerMechanisms {
+    kind: Vec<usize>,
+    since: Vec<f64>,
+    hours: Vec<[f64; BALANCER_MECHANISMS.len()]>,
+    /// The share of requests lost now to health-check lag (all 0 unless
+    /// `lagging`), and its integral over the window.
+    pub(super) lag_now: Vec<f64>,
+    pub(super) lagging: bool,
+    lag_hours: Vec<f64>,
+}
+
+impl BalancerMechanisms {
+    fn reset(&mut self, balancers: usize) {
+        self.kind.clear();
+        self.kind.resize(balancers, UP);
+        self.since.clear();
+        self.since.resize(balancers, 0.0);
+        self.hours.clear();
+        self.hours
+            .resize(balancers, [0.0; BALANCER_MECHANISMS.len()]);
+        self.lag_now.clear();
+        self.lag_now.resize(balancers, 0.0);
+        self.lag_hours.clear();
+        self.lag_hours.resize(balancers, 0.0);
+        self.lagging = false;
+    }
+
+    /// Balancer `b` is held down by `kind` (or up) from `t`.
+    fn set(&mut self, p: &Program, b: usize, kind: usize, t: f64) {
+        if self.kind[b] == kind {
+            return;
+        }
+        if self.kind[b] != UP {
+            self.hours[b][self.kind[b]] += p.overlap(self.since[b], t);
+        }
+        self.kind[b] = kind;
+        self.since[b] = t;
+    }
+
+    /// Adds `hours` of the current health-check lag.
+    pub(super) fn lag_for(&mut self, hours: f64) {
+        for (h, &l) in self.lag_hours.iter_mut().zip(&self.lag_now) {
+            *h += l * hours;
+        }
+    }
+}
 
 impl Replication {
     pub(super) fn reset_balancers<R: Rng + ?Sized>(&mut self, p: &Program, rng: &mut R) {
+        self.balancer_mechanisms.reset(p.balancers.len());
         let m = p.members as usize;
         self.member_up.clear();
         self.member_up.resize(m, true);
@@ -72,6 +135,53 @@ impl Replication {
                 self.schedule(slot, at);
             }
             (false, false) => self.schedule(slot, f64::INFINITY),
+        }
+    }
+
+    /// The count of gate `g`, a balancer's top gate, changed at `t`.
+    pub(super) fn balancer_changed(&mut self, p: &Program, g: usize, t: f64) {
+        let Some(&(_, b)) = p
+            .gate_balancer
+            .iter()
+            .find(|&&(gate, _)| gate as usize == g)
+        else {
+            return;
+        };
+        let def = &p.balancers[b as usize];
+        let pool = def.pool_gate as usize;
+        let pool_up = self.count[pool] >= p.gates[pool].k;
+        let via_up = self.count[g] > u32::from(pool_up);
+        let kind = match (via_up, pool_up) {
+            (true, true) => UP,
+            (false, true) => 0,
+            (true, false) => 1,
+            (false, false) => 2,
+        };
+        self.balancer_mechanisms.set(p, b as usize, kind, t);
+    }
+
+    /// Closes every balancer's periods at the horizon and adds this
+    /// replication to `tally`.
+    pub(super) fn finish_balancers(&mut self, p: &Program, tally: &mut MechanismTally) {
+        let n = p.balancers.len();
+        if n == 0 {
+            return;
+        }
+        let m = BALANCER_MECHANISMS.len();
+        let state = &mut self.balancer_mechanisms;
+        tally.balancer_hours.resize(n * m, 0.0);
+        tally.balancer_lag_hours.resize(n, 0.0);
+        for b in 0..n {
+            let kind = state.kind[b];
+            state.set(p, b, UP, p.horizon);
+            state.kind[b] = kind;
+            for (a, h) in tally.balancer_hours[b * m..(b + 1) * m]
+                .iter_mut()
+                .zip(&state.hours[b])
+            {
+                *a += h;
+            }
+            tally.balancer_lag_hours[b] += state.lag_hours[b];
         }
     }
 

@@ -10,13 +10,13 @@
 //! with a running clock S(t) of system down time: an instance down from t₀
 //! to t₁ was down for S(t₁) − S(t₀) of system down time.
 
-use std::collections::VecDeque;
-
 use rand::Rng;
 
+use super::balancer::BalancerMechanisms;
+use super::crew::CrewState;
 use super::data::DataState;
 use super::independent::Trajectories;
-use super::program::{Link, Program, MEMBER, NONE, ROOT, UNIT};
+use super::program::{Hook, Link, Program, MEMBER, NONE, ROOT, UNIT};
 use super::queue::EventQueue;
 use super::standby::StandbyState;
 use super::tally::Tally;
@@ -44,8 +44,8 @@ pub struct Replication {
     share_mark: Vec<f64>,
     /// Per gate: up children.
     pub(super) count: Vec<u32>,
-    crew_busy: Vec<u32>,
-    crew_queue: Vec<VecDeque<u32>>,
+    /// Repair crews (`crew.rs`).
+    pub(super) crews: CrewState,
     cc_active: Vec<bool>,
     pub(super) standby: Vec<StandbyState>,
     /// While a common cause changes several instances at one instant, unit
@@ -59,6 +59,8 @@ pub struct Replication {
     /// Per balancer: members in rotation, and those of them up.
     pub(super) rotation: Vec<u32>,
     pub(super) rotation_up: Vec<u32>,
+    /// Balancer down time by mechanism and health-check lag.
+    pub(super) balancer_mechanisms: BalancerMechanisms,
     ratio: f64,
     ratio_since: f64,
     ratio_hours: f64,
@@ -136,10 +138,7 @@ impl Replication {
         self.share_mark.resize(p.rows(), 0.0);
         self.count.clear();
         self.count.extend_from_slice(&p.gate_n);
-        self.crew_busy.clear();
-        self.crew_busy.resize(p.crew_size.len(), 0);
-        self.crew_queue.resize(p.crew_size.len(), VecDeque::new());
-        self.crew_queue.iter_mut().for_each(VecDeque::clear);
+        self.crews.reset(p);
         self.cc_active.clear();
         self.cc_active.resize(p.common_causes.len(), false);
         self.reset_standby(p);
@@ -288,45 +287,6 @@ impl Replication {
         }
     }
 
-    /// Instance `i` needs a repair from its crew; `top`: its slot is the
-    /// current event.
-    pub(super) fn crew_request_at<R: Rng + ?Sized>(
-        &mut self,
-        p: &Program,
-        i: usize,
-        t: f64,
-        rng: &mut R,
-        top: bool,
-    ) {
-        let c = p.crew[i] as usize;
-        let at = if self.crew_busy[c] < p.crew_size[c] {
-            self.crew_busy[c] += 1;
-            t + p.repair[i].sample(rng)
-        } else {
-            self.crew_queue[c].push_back(i as u32);
-            f64::INFINITY
-        };
-        if top {
-            self.queue.replace_top(at, self.seq);
-        } else {
-            self.schedule(i, at);
-        }
-    }
-
-    /// Instance `i`'s repair is done: its crew takes the next waiting repair.
-    fn crew_release<R: Rng + ?Sized>(&mut self, p: &Program, i: usize, t: f64, rng: &mut R) {
-        let c = p.crew[i] as usize;
-        match self.crew_queue[c].pop_front() {
-            Some(j) => {
-                let j = j as usize;
-                let at = t + p.repair[j].sample(rng);
-                self.schedule(j, at);
-                self.events += 1;
-            }
-            None => self.crew_busy[c] -= 1,
-        }
-    }
-
     fn timer_event<R: Rng + ?Sized>(
         &mut self,
         p: &Program,
@@ -465,8 +425,8 @@ impl Replication {
                     *count -= 1;
                 }
                 let is = *count >= gate.k;
-                if gate.shared {
-                    self.load_changed(p, link as usize, t);
+                if gate.hook != Hook::None {
+                    self.gate_hook(p, gate.hook, link as usize, t);
                 }
                 if was == is {
                     return;
@@ -491,6 +451,16 @@ impl Replication {
                 self.member_changed(p, b, member, up, t);
                 link = p.balancers[b].pool_gate;
             }
+        }
+    }
+
+    /// Gate `g`'s count changed at `t`: what follows it besides its parent.
+    #[cold]
+    fn gate_hook(&mut self, p: &Program, hook: Hook, g: usize, t: f64) {
+        match hook {
+            Hook::LoadSharing => self.load_changed(p, g, t),
+            Hook::Balancer => self.balancer_changed(p, g, t),
+            Hook::None => {}
         }
     }
 
@@ -560,27 +530,43 @@ impl Replication {
     /// 0 while the system is down, otherwise the product over the balancers
     /// on the active path (up, and not in an idle standby unit) of the share
     /// of their rotation that is up.
+    ///
+    /// Each balancer's own loss (1 − its share) while the system is up is
+    /// its health-check lag (`balancer.rs`).
+    #[inline]
     fn update_requests(&mut self, p: &Program, t: f64) {
-        self.ratio_hours += self.ratio * p.overlap(self.ratio_since, t);
+        let hours = p.overlap(self.ratio_since, t);
+        self.ratio_hours += self.ratio * hours;
+        let lag = &mut self.balancer_mechanisms;
+        if lag.lagging {
+            lag.lag_for(hours);
+            lag.lag_now.iter_mut().for_each(|l| *l = 0.0);
+            lag.lagging = false;
+        }
         self.ratio_since = t;
-        self.ratio = if self.system_up {
-            let mut r = 1.0;
-            for (b, def) in p.balancers.iter().enumerate() {
-                let active = def
-                    .enclosures
-                    .iter()
-                    .all(|&(s, u)| self.standby[s as usize].active() == u);
-                if active && self.count[def.top_gate as usize] >= 2 {
-                    r *= match self.rotation[b] {
-                        0 => 0.0,
-                        n => self.rotation_up[b] as f64 / n as f64,
-                    };
+        if !self.system_up {
+            self.ratio = 0.0;
+            return;
+        }
+        let mut r = 1.0;
+        for (b, def) in p.balancers.iter().enumerate() {
+            let active = def
+                .enclosures
+                .iter()
+                .all(|&(s, u)| self.standby[s as usize].active() == u);
+            if active && self.count[def.top_gate as usize] >= 2 {
+                let share = match self.rotation[b] {
+                    0 => 0.0,
+                    n => self.rotation_up[b] as f64 / n as f64,
+                };
+                if share < 1.0 {
+                    lag.lag_now[b] = 1.0 - share;
+                    lag.lagging = true;
                 }
+                r *= share;
             }
-            r
-        } else {
-            0.0
-        };
+        }
+        self.ratio = r;
     }
 
     /// Closes open intervals at the horizon and adds the replication to
@@ -629,6 +615,9 @@ impl Replication {
             tally.push_first_failure(p.grid.partition_point(|&g| g < self.first_failure));
         }
         self.flush_data(p, tally);
+        self.finish_standby(p, &mut tally.mechanisms);
+        self.finish_balancers(p, &mut tally.mechanisms);
+        self.crews.finish(p, &mut tally.mechanisms);
         tally.down.push(end / window);
         tally.down_values.push(end / window);
         tally.system_down_hours += end;

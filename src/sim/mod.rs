@@ -1,6 +1,7 @@
 //! The simulation: event queue, one replication, the parallel runner.
 
 mod balancer;
+mod crew;
 mod data;
 mod engine;
 mod group;
@@ -22,5 +23,8 @@ pub use runner::{
     shard_blocks, simulate, simulate_blocks, simulate_chunks, thread_pool, Outcome, Progress,
     BLOCK, CHUNK,
 };
-pub use tally::{DataTally, ObjectiveTally, Tally, NINES_BINS_PER_UNIT, NINES_MAX};
+pub use tally::{
+    DataTally, MechanismTally, ObjectiveTally, Tally, BALANCER_MECHANISMS, NINES_BINS_PER_UNIT,
+    NINES_MAX, STANDBY_MECHANISMS,
+};
 pub use upkeep::UpkeepTally;

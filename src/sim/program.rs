@@ -31,8 +31,20 @@ pub(super) const ROOT: Link = u32::MAX;
 pub(super) struct Gate {
     pub k: u32,
     pub parent: Link,
+    /// What else follows its count.
+    pub hook: Hook,
+}
+
+/// What follows a gate's count besides its parent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(super) enum Hook {
+    /// Nothing.
+    None,
     /// Load sharing: its instances' ageing follows its count (`upkeep.rs`).
-    pub shared: bool,
+    LoadSharing,
+    /// A balancer's top gate: its down time by mechanism (`balancer.rs`).
+    Balancer,
 }
 
 /// A compiled standby node.
@@ -119,6 +131,8 @@ pub struct Program {
     pub(super) standbys: Vec<StandbyDef>,
     pub(super) balancers: Vec<BalancerDef>,
     pub(super) members: u32,
+    /// (top gate, balancer) of every balancer, by gate.
+    pub(super) gate_balancer: Vec<(u32, u32)>,
     /// Per member (flat): its balancer.
     pub(super) member_balancer: Vec<u32>,
     /// (standby, unit) of each unit link.
@@ -178,6 +192,7 @@ impl Program {
             standbys: Vec::new(),
             balancers: Vec::new(),
             members: 0,
+            gate_balancer: Vec::new(),
             member_balancer: Vec::new(),
             units: Vec::new(),
             plain: Vec::new(),
@@ -218,7 +233,9 @@ impl Program {
         p.feeds = edges.into_iter().map(|(_, l)| l).collect();
         p.upkeep = UpkeepProgram::new(model, &p.gate_order, p.gates.len());
         for (g, e) in p.upkeep.gate_exponent.iter().enumerate() {
-            p.gates[g].shared = e.is_some();
+            if e.is_some() {
+                p.gates[g].hook = Hook::LoadSharing;
+            }
         }
         let mut held = vec![false; n];
         for c in &p.common_causes {
@@ -276,7 +293,7 @@ impl Program {
         self.gates.push(Gate {
             k: k as u32,
             parent,
-            shared: false,
+            hook: Hook::None,
         });
         self.gate_n.push(n as u32);
         (self.gates.len() - 1) as u32
@@ -339,6 +356,8 @@ impl Program {
             Node::Balancer(b) => {
                 let id = self.balancers.len() as u32;
                 let top_gate = self.add_gate(2, 2, out);
+                self.gates[top_gate as usize].hook = Hook::Balancer;
+                self.gate_balancer.push((top_gate, id));
                 let pool_gate = self.add_gate(b.min_healthy, b.pool.len(), top_gate);
                 self.balancers.push(BalancerDef {
                     top_gate,

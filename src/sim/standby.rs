@@ -20,6 +20,7 @@ use rand::{Rng, RngExt};
 
 use super::engine::Replication;
 use super::program::{Program, NONE};
+use super::tally::{MechanismTally, STANDBY_MECHANISMS};
 
 /// Phases of a standby node.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,6 +38,15 @@ pub(super) enum Phase {
     Waiting,
 }
 
+/// Indices into [`STANDBY_MECHANISMS`].
+const UNITS_DOWN: usize = 0;
+const DETECTION: usize = 1;
+const SWITCHOVER: usize = 2;
+const STUCK: usize = 3;
+const MANUAL: usize = 4;
+/// The node is up.
+const UP: usize = usize::MAX;
+
 /// The state of one standby node.
 #[derive(Clone, Debug, Default)]
 pub(super) struct StandbyState {
@@ -44,6 +54,17 @@ pub(super) struct StandbyState {
     phase: Phase,
     target: u32,
     unit_up: Vec<bool>,
+    /// The mechanism holding the node down now (`UP` while up), and since
+    /// when.
+    kind: usize,
+    kind_since: f64,
+    /// The stuck period now ending ends by manual recovery.
+    manual_end: bool,
+    /// This replication's down hours in the window per mechanism.
+    hours: [f64; STANDBY_MECHANISMS.len()],
+    /// This replication's down hours in the window, from the node's output.
+    down_hours: f64,
+    down_since: f64,
 }
 
 impl StandbyState {
@@ -61,6 +82,19 @@ impl StandbyState {
         self.unit_up[u]
     }
 
+    /// What holds the node down now, or `UP`.
+    fn kind(&self) -> usize {
+        if self.output() {
+            return UP;
+        }
+        match self.phase {
+            Phase::Detecting => DETECTION,
+            Phase::FailingOver => SWITCHOVER,
+            Phase::Stuck => STUCK,
+            Phase::Normal | Phase::Waiting => UNITS_DOWN,
+        }
+    }
+
     fn first_up_except(&self, except: u32) -> Option<u32> {
         (0..self.unit_up.len() as u32).find(|&u| u != except && self.unit_up[u as usize])
     }
@@ -76,6 +110,11 @@ impl Replication {
             st.target = NONE;
             st.unit_up.clear();
             st.unit_up.resize(def.units as usize, true);
+            st.kind = UP;
+            st.kind_since = 0.0;
+            st.manual_end = false;
+            st.hours = [0.0; STANDBY_MECHANISMS.len()];
+            st.down_hours = 0.0;
         }
         self.pending.clear();
         self.deferring = false;
@@ -172,7 +211,7 @@ impl Replication {
                 let target = self.standby[s].target;
                 self.complete_switch(p, s, target, t, rng);
             }
-            Phase::Stuck => match self.demanded_first_up(p, s, t, rng) {
+            Phase::Stuck => match self.manual_recovery_ends(p, s, t, rng) {
                 Some(u) => {
                     self.standby[s].phase = Phase::Normal;
                     self.set_active(p, s, u, t);
@@ -197,10 +236,74 @@ impl Replication {
         self.standby[s].first_up_except(NONE)
     }
 
+    /// Manual recovery after a failed switch: the first up unit, if any
+    /// (the stuck period it ends is attributed to manual recovery).
+    fn manual_recovery_ends<R: Rng + ?Sized>(
+        &mut self,
+        p: &Program,
+        s: usize,
+        t: f64,
+        rng: &mut R,
+    ) -> Option<u32> {
+        self.standby[s].manual_end = true;
+        self.demanded_first_up(p, s, t, rng)
+    }
+
+    /// Closes the current mechanism's period at `t` if the mechanism
+    /// changed (or `force`, at the horizon) and starts the next one.
+    fn attribute(&mut self, p: &Program, s: usize, t: f64, force: bool) {
+        let st = &mut self.standby[s];
+        let kind = st.kind();
+        if kind == st.kind && !force {
+            return;
+        }
+        if st.kind != UP {
+            let k = if st.kind == STUCK && st.manual_end {
+                MANUAL
+            } else {
+                st.kind
+            };
+            st.hours[k] += p.overlap(st.kind_since, t);
+        }
+        st.manual_end = false;
+        st.kind = kind;
+        st.kind_since = t;
+    }
+
     fn emit<R: Rng + ?Sized>(&mut self, p: &Program, s: usize, before: bool, t: f64, rng: &mut R) {
+        self.attribute(p, s, t, false);
         let after = self.standby[s].output();
         if after != before {
+            let st = &mut self.standby[s];
+            if after {
+                st.down_hours += p.overlap(st.down_since, t);
+            } else {
+                st.down_since = t;
+            }
             self.signal(p, p.standbys[s].parent, after, t, rng);
+        }
+    }
+
+    /// Closes every standby node's periods at the horizon and adds this
+    /// replication to `tally`.
+    pub(super) fn finish_standby(&mut self, p: &Program, tally: &mut MechanismTally) {
+        let m = STANDBY_MECHANISMS.len();
+        tally.standby_hours.resize(p.standbys.len() * m, 0.0);
+        tally.standby_down_hours.resize(p.standbys.len(), 0.0);
+        for s in 0..p.standbys.len() {
+            self.attribute(p, s, p.horizon, true);
+            let st = &self.standby[s];
+            let mut down = st.down_hours;
+            if !st.output() {
+                down += p.overlap(st.down_since, p.horizon);
+            }
+            tally.standby_down_hours[s] += down;
+            for (a, b) in tally.standby_hours[s * m..(s + 1) * m]
+                .iter_mut()
+                .zip(&st.hours)
+            {
+                *a += b;
+            }
         }
     }
 

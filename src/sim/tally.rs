@@ -56,6 +56,10 @@ pub struct Tally {
     /// before it), for the reliability curve.
     #[serde(default)]
     pub first_failure_at: Vec<u64>,
+    /// Standby and balancer down time by mechanism, and crew work (SPEC §5
+    /// additions); empty without standby nodes, balancers and crews.
+    #[serde(default)]
+    pub mechanisms: MechanismTally,
     /// Maintenance, latent failures and spares (SPEC §9).
     #[serde(default)]
     pub upkeep: UpkeepTally,
@@ -82,6 +86,95 @@ impl DataTally {
         self.losses.extend_from_slice(&other.losses);
         self.sources.extend_from_slice(&other.sources);
         add(&mut self.restore_hours, &other.restore_hours);
+    }
+}
+
+/// Down time of standby and balancer nodes by mechanism and the work of
+/// repair crews, summed over replications (see `standby.rs`,
+/// `balancer.rs`, `crew.rs`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MechanismTally {
+    /// Per standby node (compile order) × mechanism
+    /// ([`STANDBY_MECHANISMS`]): its down hours in the window.
+    pub standby_hours: Vec<f64>,
+    /// Per standby node: its down hours in the window, measured on its
+    /// output (independently of the mechanisms, which must add up to it).
+    pub standby_down_hours: Vec<f64>,
+    /// Per balancer (compile order) × mechanism ([`BALANCER_MECHANISMS`]):
+    /// its down hours in the window.
+    pub balancer_hours: Vec<f64>,
+    /// Per balancer: hours of requests lost while the system was up because
+    /// its rotation differed from its up members (health-check lag), each
+    /// hour weighted by the share of requests lost.
+    pub balancer_lag_hours: Vec<f64>,
+    /// Per crew: the busy fraction of its members, one value per
+    /// replication.
+    pub crew_utilisation: Vec<Moments>,
+    /// Per crew: repairs requested in the window that started.
+    pub crew_started: Vec<u64>,
+    /// Per crew: their waits for a free member, in hours.
+    pub crew_wait_hours: Vec<f64>,
+}
+
+/// Mechanisms a standby node's down time is attributed to, in report
+/// order: every unit down (nothing to switch to), the active unit's
+/// failure not yet noticed, switching over, stuck after a failed switch
+/// until a repair ended it, and stuck until manual recovery ended it.
+pub const STANDBY_MECHANISMS: [&str; 5] = [
+    "units_down",
+    "detection",
+    "switchover",
+    "stuck",
+    "manual_recovery",
+];
+
+/// Mechanisms a balancer's down time is attributed to, in report order:
+/// the `via` node down (with enough pool members up), fewer than
+/// `min_healthy` pool members up (with `via` up), and both at once.
+pub const BALANCER_MECHANISMS: [&str; 3] = ["via_down", "members_down", "both"];
+
+impl MechanismTally {
+    /// Whether nothing was tallied (no standby, balancer or crew).
+    pub fn is_empty(&self) -> bool {
+        *self == MechanismTally::default()
+    }
+
+    /// Adds one replication's crew figures.
+    pub(super) fn push_crews(
+        &mut self,
+        utilisation: impl Iterator<Item = f64>,
+        started: &[u64],
+        wait_hours: &[f64],
+    ) {
+        for (c, u) in utilisation.enumerate() {
+            if self.crew_utilisation.len() <= c {
+                self.crew_utilisation.push(Moments::default());
+            }
+            self.crew_utilisation[c].push(u);
+        }
+        add_u64(&mut self.crew_started, started);
+        add(&mut self.crew_wait_hours, wait_hours);
+    }
+
+    /// Adds the figures of `other`.
+    pub fn merge(&mut self, other: &MechanismTally) {
+        add(&mut self.standby_hours, &other.standby_hours);
+        add(&mut self.standby_down_hours, &other.standby_down_hours);
+        add(&mut self.balancer_hours, &other.balancer_hours);
+        add(&mut self.balancer_lag_hours, &other.balancer_lag_hours);
+        if self.crew_utilisation.len() < other.crew_utilisation.len() {
+            self.crew_utilisation
+                .resize(other.crew_utilisation.len(), Moments::default());
+        }
+        for (a, b) in self
+            .crew_utilisation
+            .iter_mut()
+            .zip(&other.crew_utilisation)
+        {
+            a.merge(b);
+        }
+        add_u64(&mut self.crew_started, &other.crew_started);
+        add(&mut self.crew_wait_hours, &other.crew_wait_hours);
     }
 }
 
@@ -200,6 +293,7 @@ impl Tally {
         self.first_failures += other.first_failures;
         add(&mut self.instance_down_hours, &other.instance_down_hours);
         add(&mut self.instance_share_hours, &other.instance_share_hours);
+        self.mechanisms.merge(&other.mechanisms);
         if self.transient_up.len() < other.transient_up.len() {
             self.transient_up.resize(other.transient_up.len(), 0);
         }
@@ -236,7 +330,16 @@ impl Tally {
     }
 }
 
-fn add(a: &mut Vec<f64>, b: &[f64]) {
+fn add_u64(a: &mut Vec<u64>, b: &[u64]) {
+    if a.len() < b.len() {
+        a.resize(b.len(), 0);
+    }
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
+pub(super) fn add(a: &mut Vec<f64>, b: &[f64]) {
     if a.len() < b.len() {
         a.resize(b.len(), 0.0);
     }

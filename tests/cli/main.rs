@@ -8,6 +8,7 @@ mod data;
 mod design;
 mod determinism;
 mod exact;
+mod failover;
 mod hardening;
 mod markov;
 mod precision;
