@@ -83,6 +83,7 @@ impl StandbyState {
     }
 
     /// What holds the node down now, or `UP`.
+    #[inline]
     fn kind(&self) -> usize {
         if self.output() {
             return UP;
@@ -251,6 +252,7 @@ impl Replication {
 
     /// Closes the current mechanism's period at `t` if the mechanism
     /// changed (or `force`, at the horizon) and starts the next one.
+    #[inline]
     fn attribute(&mut self, p: &Program, s: usize, t: f64, force: bool) {
         let st = &mut self.standby[s];
         let kind = st.kind();
