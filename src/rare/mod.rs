@@ -15,21 +15,35 @@
 //!   Its length T comes from a plain (unbiased) path.
 //! - At the cycle's exit from the all-fine set, the state (every clock's
 //!   age included) is copied and a *biased excursion* runs from the copy
-//!   back to the all-fine set: while the system is up and not all-fine,
-//!   completions (repairs, common-cause outages, standby delays) keep the
-//!   times drawn from their own laws, the failure clocks compete through
-//!   their cumulative hazards from their current ages, and a failure
-//!   before the next completion (probability P = 1 − e^{−G(τ)}, closed
-//!   form) is chosen with probability θ: `FAILURE_BIAS` (0.6) leaned
-//!   towards P/(P + q), q the failure probability over the completion's
-//!   mean wait, so that the likelihood ratio barely depends on how long
-//!   this wait turned out; the failing clock is drawn from an even mix of
-//!   the original odds and the uniform choice; a switchover fails with
-//!   probability at least `SWITCH_BIAS` (0.25). Every likelihood-ratio
-//!   factor is bounded (see `Path::biased_step`); completions and
-//!   deterministic or empirical lives run unbiased. An earlier version let
-//!   repairs compete through their hazards too (a quadrature per event):
-//!   lower variance per cycle, but 20–50 times the cost per event.
+//!   back to the all-fine set. While the system is up and not all-fine:
+//!   - *Markov states* (every failure clock and every pending completion
+//!     exponential): classic balanced failure biasing on the embedded
+//!     chain. The next event is a failure with probability θ =
+//!     `FAILURE_BIAS` (0.6) instead of Λ/(Λ + μ); the holding time keeps
+//!     its own law; pending completion times are redrawn (memoryless), so
+//!     no factor depends on a sampled wait.
+//!   - *Other states*: completions (repairs, common-cause outages, standby
+//!     delays) keep the times drawn from their own laws, the failure
+//!     clocks compete through their cumulative hazards from their current
+//!     ages, and a failure before the next completion (probability
+//!     P = 1 − e^{−G(τ)}, closed form) is chosen with probability θ leaned
+//!     towards P/(P + q), q the failure probability over the completion's
+//!     mean wait, so that the likelihood ratio barely depends on how long
+//!     this wait turned out.
+//!   - *Which failure*: half the pick follows the original odds, the other
+//!     half is shared evenly by the failures that shorten the distance to
+//!     the nearest minimal cut set (the fewest further failures that bring
+//!     the system down, computed from the structure in the current state;
+//!     a standby with delays or an imperfect switch is as near as its
+//!     active unit). On a series of ten 6-of-8 groups this sends the
+//!     second and third failures to the group already hit instead of
+//!     spreading them over 79 disks (80 s to 1.5 s at 10%).
+//!   - A switchover fails with probability at least `SWITCH_BIAS` (0.25).
+//!     Every likelihood-ratio factor is bounded (at most 1/(1 − θ), or 2
+//!     for the failure pick); deterministic or empirical lives run
+//!     unbiased. An earlier version let repairs compete through their
+//!     hazards too (a quadrature per event): lower variance per cycle, but
+//!     20–50 times the cost per event.
 //! - U = E\[D·L\]/E\[T\], with D the system down time of the excursion; the
 //!   outage frequency is E\[N·L\]/E\[T\] (N outages begun in the excursion).
 //!   The interval is the delta method's on independent work units.
@@ -80,7 +94,7 @@ const STREAM_KEY: u64 = 0x5241_5245_4556_4e54;
 /// The rare-event estimator of one scenario.
 #[derive(Debug)]
 pub struct RareEvent {
-    net: Net,
+    net: Box<Net>,
     seed: u64,
 }
 
@@ -205,7 +219,7 @@ impl RareEvent {
             return Err(why);
         }
         Ok(RareEvent {
-            net: Net::new(model)?,
+            net: Box::new(Net::new(model)?),
             seed: model.simulation.seed,
         })
     }

@@ -23,6 +23,24 @@ pub(super) enum RNode {
     Standby(usize),
 }
 
+/// A node of the flat structure function ([`Net::flat`]).
+#[derive(Clone, Debug)]
+pub(super) struct FNode {
+    pub kind: FKind,
+    /// Children's indices in [`Net::flat`] (standby: its units).
+    pub children: Vec<usize>,
+    /// Parent's index; `usize::MAX` for the root.
+    pub parent: usize,
+}
+
+/// What a [`FNode`] is.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum FKind {
+    Inst(usize),
+    Gate(usize),
+    Standby(usize),
+}
+
 /// A failure or repair law with what biasing needs.
 #[derive(Clone, Debug)]
 pub(super) struct Law {
@@ -77,6 +95,11 @@ pub(super) struct Net {
     /// Per instance, the (standby, unit) pairs that enclose it.
     pub enclosures: Vec<Vec<(usize, usize)>>,
     pub root: RNode,
+    /// The structure function again, flat and children first (the root
+    /// last), for the distance to the nearest cut.
+    pub flat: Vec<FNode>,
+    /// Per instance, its leaves in `flat`.
+    pub leaves: Vec<Vec<usize>>,
     /// Whether the all-fine state is regenerative (every life exponential,
     /// no standby): then each cycle from it is independent.
     pub regenerative: bool,
@@ -126,8 +149,13 @@ impl Net {
             causes,
             standbys: Vec::new(),
             root: RNode::Gate(0, Vec::new()),
+            flat: Vec::new(),
+            leaves: Vec::new(),
         };
         net.root = net.flatten(&model.system, &mut Vec::new());
+        net.leaves = vec![Vec::new(); net.inst.len()];
+        let root = net.root.clone();
+        net.push_flat(&root);
         net.regenerative = net.standbys.is_empty()
             && net
                 .inst
@@ -187,6 +215,38 @@ impl Net {
                 RNode::Standby(index)
             }
         }
+    }
+
+    /// Appends `node` and its descendants to `flat`, children first;
+    /// returns its index.
+    fn push_flat(&mut self, node: &RNode) -> usize {
+        let (kind, children) = match node {
+            RNode::Inst(i) => (FKind::Inst(*i), Vec::new()),
+            RNode::Gate(k, of) => (
+                FKind::Gate(*k),
+                of.iter().map(|c| self.push_flat(c)).collect(),
+            ),
+            RNode::Standby(s) => {
+                let units = self.standbys[*s].units.clone();
+                (
+                    FKind::Standby(*s),
+                    units.iter().map(|c| self.push_flat(c)).collect(),
+                )
+            }
+        };
+        let id = self.flat.len();
+        for &c in &children {
+            self.flat[c].parent = id;
+        }
+        if let FKind::Inst(i) = kind {
+            self.leaves[i].push(id);
+        }
+        self.flat.push(FNode {
+            kind,
+            children,
+            parent: usize::MAX,
+        });
+        id
     }
 
     fn all(&mut self, nodes: &[Node], within: &mut Vec<(usize, usize)>) -> Vec<RNode> {

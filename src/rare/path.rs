@@ -12,7 +12,7 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp1};
 
 use super::hazard::{cum_hazard, hazard_rate, inv_cum_hazard};
-use super::net::{Law, Net, RNode};
+use super::net::{FKind, Law, Net, RNode};
 use crate::model::Dist;
 
 /// Target probability that the next event of a biased sojourn is a
@@ -20,6 +20,11 @@ use crate::model::Dist;
 pub const FAILURE_BIAS: f64 = 0.6;
 /// Biased probability that a switchover fails (when it is less likely).
 pub const SWITCH_BIAS: f64 = 0.25;
+/// Share of a biased failure pick spread evenly over the failures that
+/// bring the system closer to its nearest cut; the rest follows the
+/// original odds, so no failure's likelihood-ratio factor exceeds
+/// 1/(1 − `CLOSER_SHARE`).
+pub const CLOSER_SHARE: f64 = 0.5;
 /// Largest probability of choosing a failure in a biased sojourn.
 pub const MAX_THETA: f64 = 0.9;
 
@@ -207,6 +212,9 @@ impl Race<'_, '_> {
     }
 }
 
+/// The distance of a node that cannot fail.
+const FAR: u32 = u32::MAX / 4;
+
 /// Which event comes next.
 #[derive(Clone, Copy, Debug)]
 enum Next {
@@ -361,9 +369,9 @@ impl Path {
 
     /// One sojourn with failure biasing, or `None` when plain sampling
     /// serves (no failure clock, no pending completion, or a failure is
-    /// likely anyway).
+    /// likely anyway). A Markov state goes to [`Path::markov_step`].
     ///
-    /// Completions (repairs, common-cause outages, standby delays and
+    /// Otherwise completions (repairs, common-cause outages, standby delays and
     /// deterministic lives) keep the times drawn from their own laws and
     /// are never biased: the first of them comes at τ. The failure clocks
     /// with a hazard compete through their summed cumulative hazard G(t)
@@ -372,14 +380,22 @@ impl Path {
     /// probability θ = [`FAILURE_BIAS`] > P (likelihood ratio P/θ, else
     /// (1 − P)/(1 − θ) and the fixed event at τ); the failure time is
     /// drawn from the original law given that it comes before τ
-    /// (G(t) = −ln(1 − u·P)), the failing clock from an even mixture of the
-    /// original odds (hazard rates at that time) and the uniform choice
-    /// (balanced biasing). Every factor of the likelihood ratio is at most
+    /// (G(t) = −ln(1 − u·P)), the failing clock by
+    /// [`Path::pick_failure`] (hazard rates at that time). Every factor of the likelihood ratio is at most
     /// 1/(1 − θ) or 2, whatever the rarity.
     fn biased_step<R: Rng + ?Sized>(&mut self, net: &Net, rng: &mut R) -> Option<Step> {
+        let clocks = self.competing(net);
+        if !clocks.is_empty()
+            && clocks
+                .iter()
+                .all(|c| matches!(c.dist, Dist::Exponential { .. }))
+        {
+            if let Some(completions) = self.exponential_completions(net) {
+                return self.markov_step(net, &clocks, &completions, rng);
+            }
+        }
         let fixed = self.next(net, false)?;
         let tau = fixed.1;
-        let clocks = self.competing(net);
         if clocks.is_empty() || !tau.is_finite() {
             return None;
         }
@@ -427,27 +443,7 @@ impl Path {
             let y = -(-rng.random::<f64>() * pf).ln_1p();
             let dt = race.time_of(y.min(g_tau), tau);
             let rates: Vec<f64> = clocks.iter().map(|c| c.rate(dt)).collect();
-            let total: f64 = rates.iter().sum();
-            let n = rates.len() as f64;
-            let odds = |r: f64| {
-                if total > 0.0 && total.is_finite() {
-                    r / total
-                } else {
-                    1.0 / n
-                }
-            };
-            let mut pick = rng.random::<f64>();
-            let mut chosen = rates.len() - 1;
-            for (k, &r) in rates.iter().enumerate() {
-                let rho = 0.5 * odds(r) + 0.5 / n;
-                if pick < rho {
-                    chosen = k;
-                    break;
-                }
-                pick -= rho;
-            }
-            let pi = odds(rates[chosen]);
-            self.log_lr += (pi / (0.5 * pi + 0.5 / n)).ln();
+            let chosen = self.pick_failure(net, &clocks, &rates, rng);
             (clocks[chosen].next, dt)
         } else {
             self.log_lr += ((1.0 - pf) / (1.0 - theta)).ln();
@@ -457,6 +453,276 @@ impl Path {
         self.redraw(net, rng);
         self.fire(net, next, rng);
         Some(Step::Event)
+    }
+
+    /// Draws which clock fails, given their hazard rates at that time, and
+    /// multiplies the likelihood ratio by the correction: half the pick
+    /// follows the original odds, the other half is shared evenly by the
+    /// failures that bring the system closer to its nearest minimal cut
+    /// set ([`Path::closer`]). The factor is at most 2.
+    fn pick_failure<R: Rng + ?Sized>(
+        &mut self,
+        net: &Net,
+        clocks: &[Competitor<'_>],
+        rates: &[f64],
+        rng: &mut R,
+    ) -> usize {
+        let total: f64 = rates.iter().sum();
+        let n = rates.len() as f64;
+        let odds = |r: f64| {
+            if total > 0.0 && total.is_finite() {
+                r / total
+            } else {
+                1.0 / n
+            }
+        };
+        let closer = self.closer(net, clocks);
+        let m = closer.iter().filter(|&&c| c).count() as f64;
+        let rho = |k: usize| {
+            (1.0 - CLOSER_SHARE) * odds(rates[k]) + if closer[k] { CLOSER_SHARE / m } else { 0.0 }
+        };
+        let mut pick = rng.random::<f64>();
+        let mut chosen = rates.len() - 1;
+        for k in 0..rates.len() {
+            let r = rho(k);
+            if pick < r {
+                chosen = k;
+                break;
+            }
+            pick -= r;
+        }
+        self.log_lr += (odds(rates[chosen]) / rho(chosen)).ln();
+        chosen
+    }
+
+    /// The pending completions (repairs under way, common-cause outages,
+    /// standby timers) with their rates, when every one of them is
+    /// exponential and no deterministic or empirical life is pending:
+    /// then the state is Markov and biasing works on the rates alone.
+    fn exponential_completions(&self, net: &Net) -> Option<Vec<(Next, f64)>> {
+        let mut out = Vec::new();
+        for (i, d) in net.inst.iter().enumerate() {
+            if self.own_up[i] {
+                if !d.life.hazard && self.speed[i] > 0.0 {
+                    return None;
+                }
+            } else if self.repair_end[i].is_finite() {
+                out.push((Next::Repair(i), d.repair.exponential_rate()?));
+            }
+        }
+        for (c, d) in net.causes.iter().enumerate() {
+            if self.cc_active[c] {
+                out.push((Next::CauseEnd(c), d.repair.exponential_rate()?));
+            } else if !d.life.hazard {
+                return None;
+            }
+        }
+        for (s, st) in self.sb.iter().enumerate() {
+            if st.timer.is_finite() {
+                out.push((Next::Timer(s), self.timer_law(net, s)?.exponential_rate()?));
+            }
+        }
+        Some(out)
+    }
+
+    /// One biased step of a Markov state (every clock exponential): the
+    /// classic balanced failure biasing on the embedded chain. The next
+    /// event is a failure with probability P = Λ/(Λ + μ) (total failure
+    /// and completion rates); biasing makes it θ = [`FAILURE_BIAS`]
+    /// (likelihood ratio P/θ, else (1 − P)/(1 − θ)); the time to it is
+    /// drawn from its own law, Exp(Λ + μ), and the completion that comes
+    /// first from the rates. The pending completion times are then drawn
+    /// afresh (memoryless), so the factors never depend on a sampled wait.
+    /// `None` when plain sampling serves (P ≥ θ).
+    fn markov_step<R: Rng + ?Sized>(
+        &mut self,
+        net: &Net,
+        clocks: &[Competitor<'_>],
+        completions: &[(Next, f64)],
+        rng: &mut R,
+    ) -> Option<Step> {
+        let rates: Vec<f64> = clocks.iter().map(|c| c.rate(0.0)).collect();
+        let lambda: f64 = rates.iter().sum();
+        let mu: f64 = completions.iter().map(|c| c.1).sum();
+        if !(lambda > 0.0 && mu > 0.0 && lambda.is_finite() && mu.is_finite()) {
+            return None;
+        }
+        let pf = lambda / (lambda + mu);
+        if pf >= FAILURE_BIAS {
+            return None;
+        }
+        let e: f64 = Distribution::<f64>::sample(&Exp1, rng);
+        let dt = e / (lambda + mu);
+        let next = if rng.random::<f64>() < FAILURE_BIAS {
+            self.log_lr += (pf / FAILURE_BIAS).ln();
+            clocks[self.pick_failure(net, clocks, &rates, rng)].next
+        } else {
+            self.log_lr += ((1.0 - pf) / (1.0 - FAILURE_BIAS)).ln();
+            let mut pick = rng.random::<f64>() * mu;
+            let mut chosen = completions[completions.len() - 1].0;
+            for &(c, r) in completions {
+                if pick < r {
+                    chosen = c;
+                    break;
+                }
+                pick -= r;
+            }
+            chosen
+        };
+        self.advance(net, dt);
+        self.redraw(net, rng);
+        self.fire(net, next, rng);
+        self.redraw_completions(net, rng);
+        Some(Step::Event)
+    }
+
+    /// Fresh end times for the pending exponential completions (exact by
+    /// memorylessness).
+    fn redraw_completions<R: Rng + ?Sized>(&mut self, net: &Net, rng: &mut R) {
+        let e = |rate: f64, rng: &mut R| -> f64 { Distribution::<f64>::sample(&Exp1, rng) / rate };
+        for (i, d) in net.inst.iter().enumerate() {
+            if !self.own_up[i] && self.repair_end[i].is_finite() {
+                if let Some(r) = d.repair.exponential_rate() {
+                    self.repair_end[i] = self.t + e(r, rng);
+                }
+            }
+        }
+        for (c, d) in net.causes.iter().enumerate() {
+            if self.cc_active[c] {
+                if let Some(r) = d.repair.exponential_rate() {
+                    self.cc_end[c] = self.t + e(r, rng);
+                }
+            }
+        }
+        for s in 0..self.sb.len() {
+            if self.sb[s].timer.is_finite() {
+                if let Some(r) = self.timer_law(net, s).and_then(Dist::exponential_rate) {
+                    self.sb[s].timer = self.t + e(r, rng);
+                }
+            }
+        }
+    }
+
+    /// Per competing clock, whether its failure shortens the distance to
+    /// the nearest minimal cut set ([`Path::node_distance`]); every clock
+    /// when none does. The distances of the current state are computed
+    /// once, children first; each clock's failure recomputes only the
+    /// ancestors of its leaves.
+    fn closer(&self, net: &Net, clocks: &[Competitor<'_>]) -> Vec<bool> {
+        let n = net.flat.len();
+        let mut base = vec![0u32; n];
+        let mut scratch = Vec::new();
+        for id in 0..n {
+            base[id] = self.node_distance(net, id, &base, &mut scratch);
+        }
+        let now = base[n - 1];
+        let mut d = base.clone();
+        let mut dirty: Vec<usize> = Vec::new();
+        let mut failed: Vec<usize> = Vec::new();
+        // Every up instance with a single leaf under the same parent gives
+        // the same answer (one child of that parent goes from 1 to 0).
+        let mut by_parent: Vec<Option<bool>> = vec![None; n];
+        let mut closer: Vec<bool> = clocks
+            .iter()
+            .map(|c| {
+                let single = match c.next {
+                    Next::Fail(i) if net.leaves[i].len() == 1 && base[net.leaves[i][0]] == 1 => {
+                        Some(net.flat[net.leaves[i][0]].parent)
+                    }
+                    _ => None,
+                };
+                if let Some(Some(known)) = single.map(|p| by_parent.get(p).copied().flatten()) {
+                    return known;
+                }
+                failed.clear();
+                match c.next {
+                    Next::Fail(i) => failed.extend(&net.leaves[i]),
+                    Next::Shock(k) => {
+                        for &i in &net.causes[k].affects {
+                            failed.extend(&net.leaves[i]);
+                        }
+                    }
+                    Next::Repair(_) | Next::CauseEnd(_) | Next::Timer(_) => {}
+                }
+                dirty.clear();
+                for &leaf in &failed {
+                    d[leaf] = 0;
+                    let mut up = net.flat[leaf].parent;
+                    while up != NONE {
+                        dirty.push(up);
+                        up = net.flat[up].parent;
+                    }
+                }
+                dirty.sort_unstable();
+                dirty.dedup();
+                for &id in &dirty {
+                    d[id] = self.node_distance(net, id, &d, &mut scratch);
+                }
+                let closer = d[n - 1] < now;
+                for &id in failed.iter().chain(&dirty) {
+                    d[id] = base[id];
+                }
+                if let Some(p) = single.filter(|&p| p < n) {
+                    by_parent[p] = Some(closer);
+                }
+                closer
+            })
+            .collect();
+        if !closer.contains(&true) {
+            closer.iter_mut().for_each(|c| *c = true);
+        }
+        closer
+    }
+
+    /// How many more failures (of instances or common causes) bring flat
+    /// node `id` down, given its children's distances in `d`: the size of
+    /// the nearest minimal cut set in the current state. A standby with a
+    /// detection or failover delay or an imperfect switch is down for a
+    /// while as soon as its active unit fails, so it is as near as that
+    /// unit; otherwise every unit must fail. Repeated instances count once
+    /// per appearance (an upper bound, which is all biasing needs).
+    fn node_distance(&self, net: &Net, id: usize, d: &[u32], scratch: &mut Vec<u32>) -> u32 {
+        let node = &net.flat[id];
+        let sum = |ds: &[u32]| ds.iter().fold(0u32, |a, &b| a.saturating_add(b)).min(FAR);
+        match node.kind {
+            FKind::Inst(i) => u32::from(self.own_up[i] && self.hold[i] == 0),
+            FKind::Gate(k) => {
+                let m = node.children.len();
+                if k == 0 {
+                    return FAR;
+                }
+                if k > m {
+                    return 0;
+                }
+                let r = m - k + 1;
+                if r == 1 {
+                    return node.children.iter().map(|&c| d[c]).min().unwrap_or(FAR);
+                }
+                scratch.clear();
+                scratch.extend(node.children.iter().map(|&c| d[c]));
+                if r < m {
+                    scratch.select_nth_unstable(r - 1);
+                }
+                sum(&scratch[..r])
+            }
+            FKind::Standby(s) => {
+                let st = &self.sb[s];
+                if !st.output() {
+                    return 0;
+                }
+                scratch.clear();
+                scratch.extend(node.children.iter().map(|&c| d[c]));
+                let all = sum(scratch);
+                let def = &net.standbys[s];
+                let fragile =
+                    def.detection.is_some() || def.failover.is_some() || def.switch_success < 1.0;
+                if fragile {
+                    all.min(scratch[st.active])
+                } else {
+                    all
+                }
+            }
+        }
     }
 
     /// Fresh thresholds for the surviving failure clocks with a hazard,
