@@ -482,3 +482,46 @@ fn text_summary_has_failover_and_crews_blocks() {
     ]);
     assert!(!stdout(&o).contains("failover (") && !stdout(&o).contains("crews ("));
 }
+
+/// The oracle's `machrep2` (Matloff: two machines, MTBF 1 h, one repairer,
+/// MTTR 0.5 h; /work/oracle, written from SPEC alone) gives system
+/// availability 0.8 = 1 − p₂ and machine availability 0.6 = p₀ + p₁/2.
+/// From those two values alone: p₀ = 0.4, so the repairer is busy
+/// 1 − p₀ = 0.6 of the time, and a repair waits L_q / throughput =
+/// p₂ / (μ (1 − p₀)) = 1/6 h on average.
+#[test]
+fn crew_figures_agree_with_the_oracle_machine_repairman() {
+    let (system, machine, mu): (f64, f64, f64) = (0.8, 0.6, 2.0);
+    let p2 = 1.0 - system;
+    let p1 = 2.0 * (1.0 - machine) - 2.0 * p2;
+    let p0 = 1.0 - p1 - p2;
+    let (busy, wait) = (1.0 - p0, p2 / (mu * (1.0 - p0)));
+    assert!((busy - 0.6).abs() < 1e-12 && (wait - 1.0 / 6.0).abs() < 1e-12);
+    let text = |seed: u64| {
+        format!(
+            r#"{{ "name": "machrep2",
+  "simulation": {{ "horizon": "2000h", "warmup": "10h", "replications": 20, "seed": {seed} }},
+  "components": {{ "m": {{ "count": 2, "mtbf": "1h", "mttr": "0.5h", "crew": "r" }} }},
+  "crews": {{ "r": {{ "size": 1 }} }},
+  "system": {{ "parallel": ["m"] }} }}"#
+        )
+    };
+    let crews: Vec<_> = (0..6)
+        .map(|seed| simulate(&text(seed)).crews.unwrap().remove(0))
+        .collect();
+    let c = &crews[0];
+    // 20 replications: t(0.975, 19) = 2.093.
+    let se = (c.utilisation_ci95[1] - c.utilisation_ci95[0]) / (2.0 * 2.093);
+    assert_within("utilisation", c.utilisation, se, busy, 5.0, 0.01);
+    let waits: Vec<f64> = crews.iter().map(|c| c.mean_wait_hours.unwrap()).collect();
+    let mean = waits.iter().sum::<f64>() / 6.0;
+    let var = waits.iter().map(|w| (w - mean).powi(2)).sum::<f64>() / 5.0;
+    assert_within(
+        "mean wait",
+        mean,
+        (var / 6.0).sqrt(),
+        wait,
+        5.0,
+        0.02 * wait,
+    );
+}
