@@ -285,9 +285,36 @@ pub(crate) fn plain_guard(
     Ok(())
 }
 
-/// Refuses to go on with a rare-event run that sees no hits at all.
+/// Events per second the rare-event size guard plans with (biased paths
+/// cost more per event than plain replications).
+const RARE_PLANNING_EVENTS_PER_SECOND: f64 = 1e5;
+
+/// Refuses a rare-event run whose pilot projects more work than could
+/// finish, and one that sees no hits at all.
 fn rare_guard(model: &Model, s: &Stopper<'_, RareEvent>, target: Target) -> Result<(), Error> {
     let unbounded = model.simulation.rare_cap.is_none() && target.time_limit.is_none();
+    // SPEC §2's size guard, judged on the work the pilot projects.
+    if unbounded && s.rounds == 1 {
+        if let Some(projected) = s.projected_units() {
+            let events = s.runner().events(&s.tally).unwrap_or(0) as f64 / s.units().max(1) as f64
+                * projected;
+            let seconds = events / RARE_PLANNING_EVENTS_PER_SECOND;
+            if seconds > MAX_CPU_SECONDS {
+                return Err(invalid(
+                    model,
+                    Issue::new(
+                        "simulation.precision",
+                        format!(
+                            "reaching {} with the rare-event method would take about {projected:.1e} cycles or trials, {events:.1e} events: about {} of CPU time at {RARE_PLANNING_EVENTS_PER_SECOND:.0e} events per second",
+                            percent(target.precision),
+                            human_seconds(seconds)
+                        ),
+                    )
+                    .hint("use a larger --precision, or bound the run with --max-replications or --time-limit"),
+                ));
+            }
+        }
+    }
     if unbounded && s.rounds >= RARE_ROUNDS_WITHOUT_HITS && s.runner().hits(&s.tally) == 0 {
         return Err(invalid(
             model,

@@ -86,6 +86,13 @@ pub const MIN_ESS: f64 = 300.0;
 pub const MAX_SHARE: f64 = 0.1;
 /// Events after which an excursion is cut short (and a warning given).
 const MAX_EXCURSION_EVENTS: u64 = 1_000_000;
+/// Work units, cycles per unit and events per excursion of the probe
+/// that refuses systems whose cycles do not close ([`RareEvent::new`]).
+const PROBE_UNITS: u64 = 2;
+const PROBE_CYCLES: u64 = 8;
+const PROBE_EXCURSION_EVENTS: u64 = 100_000;
+/// Keeps the probe's streams apart from those of the run.
+const PROBE_KEY: u64 = 0x5052_4f42_4500_0000;
 /// Hours per year.
 const HOURS_PER_YEAR: f64 = 8760.0;
 /// Keeps the rare-event streams apart from those of plain replications.
@@ -218,10 +225,42 @@ impl RareEvent {
         if let Some(why) = crate::model::upkeep::rare_event_refusal(model) {
             return Err(why);
         }
-        Ok(RareEvent {
+        let rare = RareEvent {
             net: Box::new(Net::new(model)?),
             seed: model.simulation.seed,
-        })
+        };
+        rare.probe()?;
+        Ok(rare)
+    }
+
+    /// Runs the plain path of a few work units with a small event budget
+    /// per excursion: a system that hardly ever returns to the all-fine
+    /// state (every unit up) never closes its cycles, and the method
+    /// would run without end.
+    fn probe(&self) -> Result<(), String> {
+        let net = &self.net;
+        for j in 0..PROBE_UNITS {
+            let mut rng = crate::sim::replication_rng(self.seed ^ STREAM_KEY ^ PROBE_KEY, j);
+            let mut path = Path::new(net, &mut rng);
+            for _ in 0..PROBE_CYCLES {
+                if !sojourn(net, &mut path, &mut rng) {
+                    break;
+                }
+                let start = path.events;
+                let mut down = 0.0;
+                while !path.all_fine() {
+                    if path.step(net, &mut down, &mut rng) == Step::Dead {
+                        break;
+                    }
+                    if path.events - start >= PROBE_EXCURSION_EVENTS {
+                        return Err(format!(
+                            "the system hardly ever returns to the state with every unit up (an excursion from it took more than {PROBE_EXCURSION_EVENTS} events), so its regenerative cycles do not close"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The method's name in reports: `importance-sampling` or `splitting`.

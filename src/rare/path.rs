@@ -25,6 +25,8 @@ pub const SWITCH_BIAS: f64 = 0.25;
 /// original odds, so no failure's likelihood-ratio factor exceeds
 /// 1/(1 − `CLOSER_SHARE`).
 pub const CLOSER_SHARE: f64 = 0.5;
+/// Lives drawn to pick one length-biased life for an equilibrium age.
+pub const EQUILIBRIUM_DRAWS: usize = 64;
 /// Largest probability of choosing a failure in a biased sojourn.
 pub const MAX_THETA: f64 = 0.9;
 
@@ -51,6 +53,53 @@ impl Clock {
         Clock {
             target,
             ..Clock::default()
+        }
+    }
+
+    /// A clock at an equilibrium age: the age of a renewal process of
+    /// `law` seen at a random time (U times a length-biased life, the
+    /// length bias drawn by resampling [`EQUILIBRIUM_DRAWS`] lives in
+    /// proportion to their length), with the rest of its life given that
+    /// age. Independent units so start with independent phases, as in the
+    /// long run, instead of all new and in step (lives with little spread
+    /// stay in step for thousands of cycles).
+    fn equilibrium<R: Rng + ?Sized>(law: &Law, rng: &mut R) -> Clock {
+        if law.dist.exponential_rate().is_some() {
+            return Clock::fresh(law, rng);
+        }
+        let lives: Vec<f64> = (0..EQUILIBRIUM_DRAWS)
+            .map(|_| law.dist.sample(rng).max(0.0))
+            .collect();
+        let total: f64 = lives.iter().sum();
+        if !(total > 0.0 && total.is_finite()) {
+            return Clock::fresh(law, rng);
+        }
+        let mut pick = rng.random::<f64>() * total;
+        let mut life = lives[lives.len() - 1];
+        for &l in &lives {
+            if pick < l {
+                life = l;
+                break;
+            }
+            pick -= l;
+        }
+        let age = rng.random::<f64>() * life;
+        if law.hazard {
+            let h = cum_hazard(&law.dist, age);
+            let e: f64 = Exp1.sample(rng);
+            Clock {
+                age,
+                h,
+                target: h + e,
+                used: h,
+            }
+        } else {
+            Clock {
+                age,
+                h: 0.0,
+                target: life,
+                used: 0.0,
+            }
         }
     }
 
@@ -226,7 +275,8 @@ enum Next {
 }
 
 impl Path {
-    /// Everything up, primaries active, at time 0.
+    /// Everything up, primaries active, at time 0, the running failure
+    /// clocks at equilibrium ages ([`Clock::equilibrium`]).
     pub fn new<R: Rng + ?Sized>(net: &Net, rng: &mut R) -> Path {
         let n = net.inst.len();
         let mut p = Path {
@@ -235,7 +285,18 @@ impl Path {
             clocks: net
                 .inst
                 .iter()
-                .map(|i| Clock::fresh(&i.life, rng))
+                .enumerate()
+                .map(|(k, i)| {
+                    // Idle units of warm or cold standby start new.
+                    let ages = net.enclosures[k]
+                        .iter()
+                        .all(|&(s, u)| u == 0 || net.standbys[s].idle_speed >= 1.0);
+                    if ages {
+                        Clock::equilibrium(&i.life, rng)
+                    } else {
+                        Clock::fresh(&i.life, rng)
+                    }
+                })
                 .collect(),
             repair_end: vec![f64::INFINITY; n],
             repair_start: vec![0.0; n],
@@ -246,7 +307,7 @@ impl Path {
             cc_clocks: net
                 .causes
                 .iter()
-                .map(|c| Clock::fresh(&c.life, rng))
+                .map(|c| Clock::equilibrium(&c.life, rng))
                 .collect(),
             cc_end: vec![f64::INFINITY; net.causes.len()],
             hold: vec![0; n],
