@@ -150,7 +150,9 @@ pub struct CheckArgs {
 /// Options of `plot`.
 #[derive(Debug, Args)]
 pub struct PlotArgs {
-    /// A report.json written by `availsim run`.
+    /// A report.json written by `availsim run` or `merge`, a sweep.json
+    /// written by `availsim sweep` (or its `--format json` output), or a
+    /// folder holding one of them.
     #[arg(value_name = "REPORT.json")]
     pub report: PathBuf,
     /// Output folder (plots go to DIR/<scenario>/; default: the report's folder).

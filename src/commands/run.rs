@@ -204,8 +204,17 @@ fn check_destination(output: &Path, dir: &Path, parts: &[PathBuf]) -> Result<()>
 
 /// `availsim plot`.
 pub fn plot(args: &PlotArgs) -> Result<()> {
-    let file = &args.report;
-    let report = read_report(file)?;
+    let file = plotted_file(&args.report);
+    let text = availsim::input::read_text(&file)?;
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
+        if value.is_array() || value.get("sweep").is_some() {
+            for f in super::sweep::redraw(value, &file, args.out.as_deref())? {
+                out!("{}\n", shown(&f))?;
+            }
+            return Ok(());
+        }
+    }
+    let report = read_report(&file)?;
     let dir = match &args.out {
         Some(out) => out.join(&report.scenario),
         None => file
@@ -217,6 +226,19 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
         out!("{}\n", shown(&f))?;
     }
     Ok(())
+}
+
+/// The file `plot` reads: the path itself, or for a folder its
+/// `report.json` (a run) or `sweep.json` (a sweep).
+fn plotted_file(path: &Path) -> PathBuf {
+    if !path.is_dir() {
+        return path.to_path_buf();
+    }
+    ["report.json", "sweep.json"]
+        .iter()
+        .map(|f| path.join(f))
+        .find(|f| f.is_file())
+        .unwrap_or_else(|| path.join("report.json"))
 }
 
 /// Reads a report written by `run` or `merge`; refuses a shard's partial

@@ -2,9 +2,10 @@
 //! value meets my target?".
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use availsim::report::plot::draw_sweep;
 use availsim::report::{html, text::human_hours, write_atomic};
@@ -16,8 +17,8 @@ use availsim::sweep::{
 use availsim::Error;
 
 use super::{check_verdicts, out, overrides, simulate, table_header, table_row};
-use crate::cli::SweepArgs;
-use availsim::error::shown;
+use crate::cli::{Format, SweepArgs};
+use availsim::error::{escape, shown};
 use std::io::Write as _;
 
 /// `availsim sweep`.
@@ -100,26 +101,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         })?;
         models.push((combo, settings, point_label, model));
     }
-    let folder = format!(
-        "sweep-{}",
-        paths
-            .join("+")
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || "._-+".contains(c) {
-                c
-            } else {
-                '_'
-            })
-            .collect::<String>()
-    );
-    let dir = common.out.join(&base.name).join(folder);
-    let point_folder = |settings: &[String]| {
-        settings
-            .iter()
-            .map(|v| v.replace(['/', '\\'], "_"))
-            .collect::<Vec<_>>()
-            .join("_")
-    };
+    let dir = common.out.join(&base.name).join(sweep_folder(&paths));
     let mut points = Vec::new();
     for (combo, settings, point_label, model) in &models {
         let report = simulate(model, common)?;
@@ -153,6 +135,12 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         &dir.join("sweep.csv"),
         &sweep_csv(&points, &paths, base.objectives.len()),
     )?;
+    let goals = goals(&points, &targets, base.objectives.len(), args.met_fraction);
+    let json = sweep_json(&points, &models, &paths, &goals)?;
+    write_atomic(
+        &dir.join("sweep.json"),
+        (serde_json::to_string_pretty(&json)? + "\n").as_bytes(),
+    )?;
     let entries: Vec<html::Entry<'_>> = points
         .iter()
         .map(|p| html::Entry {
@@ -167,47 +155,287 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     )?;
     if !common.no_plots {
         let ts: Vec<f64> = targets.iter().map(|t| t.0).collect();
-        if axes.len() == 1 {
-            draw_sweep(&points, &path, &ts, &dir)?;
-        } else {
-            // A grid: one plot against the first field per combination of
-            // the others, in plot-<values>/.
-            let mut rest: Vec<Vec<String>> =
-                points.iter().map(|p| p.settings[1..].to_vec()).collect();
-            rest.dedup();
-            for r in rest {
-                let slice: Vec<Point> = points
-                    .iter()
-                    .filter(|p| p.settings[1..] == r[..])
-                    .cloned()
-                    .collect();
-                draw_sweep(
-                    &slice,
-                    &paths[0],
-                    &ts,
-                    &dir.join(format!("plot-{}", point_folder(&r))),
-                )?;
-            }
-        }
+        draw_plots(&points, &paths, &ts, &dir)?;
     }
-    if !common.quiet {
+    if !common.quiet && common.format == Format::Text {
         out!(
             "{}",
             table(
                 &points,
                 &path,
                 &targets,
-                base.objectives.len(),
-                args.met_fraction,
+                &goals,
                 &base.name,
                 &shown(&args.file)
             )
         )?;
         out!("  written to {}\n\n", shown(&dir))?;
     }
+    if common.format == Format::Json {
+        let printed = match &json[..] {
+            [one] => serde_json::to_string_pretty(one)?,
+            all => serde_json::to_string_pretty(all)?,
+        };
+        out!("{printed}\n")?;
+    }
     let reports: Vec<_> = points.into_iter().map(|p| p.report).collect();
-    super::print_json(&reports, common.format)?;
     check_verdicts(&reports)
+}
+
+/// The folder of a sweep inside `OUT/<scenario>/`: `sweep-` and the swept
+/// paths joined by `+`.
+fn sweep_folder(paths: &[String]) -> String {
+    format!(
+        "sweep-{}",
+        paths
+            .join("+")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || "._-+".contains(c) {
+                c
+            } else {
+                '_'
+            })
+            .collect::<String>()
+    )
+}
+
+/// The folder of one point: its settings joined by `_`.
+fn point_folder(settings: &[String]) -> String {
+    settings
+        .iter()
+        .map(|v| v.replace(['/', '\\'], "_"))
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// Draws the sweep plot (for a grid, one plot against the first field per
+/// combination of the others, in `plot-<values>/`); returns the files.
+fn draw_plots(
+    points: &[Point],
+    paths: &[String],
+    targets: &[f64],
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
+    if paths.len() == 1 {
+        return Ok(draw_sweep(points, &paths[0], targets, dir)?);
+    }
+    let mut rest: Vec<Vec<String>> = points.iter().map(|p| p.settings[1..].to_vec()).collect();
+    rest.dedup();
+    let mut files = Vec::new();
+    for r in rest {
+        let slice: Vec<Point> = points
+            .iter()
+            .filter(|p| p.settings[1..] == r[..])
+            .cloned()
+            .collect();
+        files.extend(draw_sweep(
+            &slice,
+            &paths[0],
+            targets,
+            &dir.join(format!("plot-{}", point_folder(&r))),
+        )?);
+    }
+    Ok(files)
+}
+
+/// How one point fares against one goal.
+struct Judged {
+    meets: bool,
+    /// The window fraction (objectives only).
+    met_fraction: Option<f64>,
+    /// What the verdict rests on, for the text.
+    why: String,
+}
+
+/// One goal of the sweep (an objective of the scenario or `--target`) and
+/// every point's verdict on it.
+struct GoalRow {
+    what: String,
+    availability: f64,
+    /// Whether this is a window objective of the scenario.
+    objective: bool,
+    /// The window, in hours (objectives only).
+    window_hours: Option<f64>,
+    /// The fraction of windows that must meet it (objectives only).
+    required: Option<f64>,
+    points: Vec<Judged>,
+}
+
+/// Judges every point against every goal: a window objective on the
+/// fraction of windows that met it, a target on unavailability (exact
+/// where there is an exact value).
+fn goals(
+    points: &[Point],
+    targets: &[(f64, String)],
+    objectives: usize,
+    required: f64,
+) -> Vec<GoalRow> {
+    targets
+        .iter()
+        .enumerate()
+        .map(|(j, (t, what))| {
+            let judged = points.iter().map(|p| {
+                if j < objectives {
+                    let m = met_fraction(&p.report, j);
+                    Judged {
+                        meets: m.is_some_and(|m| m >= required),
+                        met_fraction: m,
+                        why: m.map_or("no window measured".to_string(), |m| {
+                            format!(
+                                "{:.2}% of windows met it; {:.2}% required",
+                                100.0 * m,
+                                100.0 * required
+                            )
+                        }),
+                    }
+                } else {
+                    let (ok, u, how) = meets_target(&p.report, *t);
+                    Judged {
+                        meets: ok,
+                        met_fraction: None,
+                        why: format!("{how} = {u:.3e} against {:.3e} allowed", 1.0 - t),
+                    }
+                }
+            });
+            GoalRow {
+                what: what.clone(),
+                availability: *t,
+                objective: j < objectives,
+                window_hours: window_hours(&points[0].report, j).filter(|_| j < objectives),
+                required: (j < objectives).then_some(required),
+                points: judged.collect(),
+            }
+        })
+        .collect()
+}
+
+/// The window of the `j`-th availability objective, in hours.
+fn window_hours(r: &availsim::report::Report, j: usize) -> Option<f64> {
+    r.objectives
+        .as_ref()?
+        .iter()
+        .filter(|o| o.availability.is_some())
+        .nth(j)?
+        .window_hours
+}
+
+/// Each point's report with a `sweep` block: the swept values, and per
+/// goal whether the point meets it (`meets`, `met_fraction` for window
+/// objectives); `meets` at the top is true when every goal is met (null
+/// without goals), `met_fraction` that of the first objective. This is
+/// what `--format json` prints and `sweep.json` holds; `availsim plot
+/// sweep.json` redraws the sweep plot from it.
+fn sweep_json(
+    points: &[Point],
+    models: &[(&Vec<Value>, Vec<String>, String, availsim::Model)],
+    paths: &[String],
+    goals: &[GoalRow],
+) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for (i, (p, m)) in points.iter().zip(models).enumerate() {
+        let settings: serde_json::Map<String, Value> =
+            paths.iter().cloned().zip(m.0.iter().cloned()).collect();
+        let per_goal: Vec<Value> = goals
+            .iter()
+            .map(|g| {
+                let j = &g.points[i];
+                json!({
+                    "goal": g.what,
+                    "availability": g.availability,
+                    "window_hours": g.window_hours,
+                    "required_met_fraction": g.required,
+                    "met_fraction": j.met_fraction,
+                    "meets": j.meets,
+                    "judged_on": j.why,
+                })
+            })
+            .collect();
+        let all = (!goals.is_empty()).then(|| goals.iter().all(|g| g.points[i].meets));
+        let first_window = goals
+            .iter()
+            .find(|g| g.objective)
+            .and_then(|g| g.points[i].met_fraction);
+        let mut value = serde_json::to_value(&p.report)?;
+        if let Value::Object(map) = &mut value {
+            map.insert(
+                "sweep".into(),
+                json!({
+                    "paths": paths,
+                    "settings": settings,
+                    "label": p.label,
+                    "x": p.x,
+                    "meets": all,
+                    "met_fraction": first_window,
+                    "goals": per_goal,
+                }),
+            );
+        }
+        out.push(value);
+    }
+    Ok(out)
+}
+
+/// `availsim plot` on a sweep's JSON (`sweep.json`, or what `sweep
+/// --format json` printed): redraws the sweep plot, with the same goals,
+/// into the JSON's folder or `OUT/<scenario>/sweep-<paths>/`.
+pub fn redraw(value: Value, file: &Path, out_dir: Option<&Path>) -> Result<Vec<PathBuf>> {
+    let bad = |m: String| -> anyhow::Error {
+        Error::Usage(format!("{}: not a sweep's JSON: {m}", shown(file))).into()
+    };
+    let items = match value {
+        Value::Array(items) => items,
+        one @ Value::Object(_) => vec![one],
+        _ => return Err(bad("expected a list of reports".into())),
+    };
+    if items.is_empty() {
+        return Err(bad("no points".into()));
+    }
+    let mut points = Vec::new();
+    let mut paths: Vec<String> = Vec::new();
+    let mut targets: Vec<f64> = Vec::new();
+    for (i, mut item) in items.into_iter().enumerate() {
+        let block = item
+            .as_object_mut()
+            .and_then(|m| m.remove("sweep"))
+            .ok_or_else(|| bad(format!("point {i} has no `sweep` block")))?;
+        let report: availsim::report::Report =
+            serde_json::from_value(item).map_err(|e| bad(format!("point {i}: {e}")))?;
+        let these: Vec<String> = serde_json::from_value(block["paths"].clone())
+            .map_err(|e| bad(format!("point {i}: sweep.paths: {e}")))?;
+        if i == 0 {
+            paths = these;
+            for g in block["goals"].as_array().into_iter().flatten() {
+                targets.extend(g["availability"].as_f64());
+            }
+        } else if these != paths {
+            return Err(bad(format!("point {i} sweeps other paths")));
+        }
+        if paths.is_empty() {
+            return Err(bad("sweep.paths is empty".into()));
+        }
+        let settings: Vec<String> = paths
+            .iter()
+            .map(|p| block["settings"].get(p).map_or(String::new(), label))
+            .collect();
+        points.push(Point {
+            label: block["label"].as_str().unwrap_or_default().to_string(),
+            settings,
+            x: block["x"].as_f64(),
+            report,
+        });
+    }
+    let name = points[0].report.scenario.clone();
+    if !availsim::scenario::valid_name(&name) {
+        return Err(bad(format!("invalid scenario name \"{}\"", escape(&name))));
+    }
+    let dir = match out_dir {
+        Some(out) => out.join(&name).join(sweep_folder(&paths)),
+        None => file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), PathBuf::from),
+    };
+    draw_plots(&points, &paths, &targets, &dir)
 }
 
 /// Refuses `--set simulation.horizon=…` together with `--horizon` (and the
@@ -231,22 +459,15 @@ fn refuse_double_setting(path: &str, o: &Overrides) -> Result<()> {
     Ok(())
 }
 
-/// A goal of the sweep: a window objective (index among the availability
-/// objectives) or an availability target.
-enum Goal {
-    Objective(usize),
-    Target(f64),
-}
-
 fn table(
     points: &[Point],
     path: &str,
     targets: &[(f64, String)],
-    objectives: usize,
-    required: f64,
+    goals: &[GoalRow],
     name: &str,
     file: &str,
 ) -> String {
+    let objectives = goals.iter().filter(|g| g.objective).count();
     let mut o = String::new();
     let _ = writeln!(o, "sweep of {path} — {name} ({file})\n");
     let width = points
@@ -288,36 +509,10 @@ fn table(
         o.push('\n');
     }
     let grid = path.contains(", ");
-    for (j, (t, what)) in targets.iter().enumerate() {
-        let goal = if j < objectives {
-            Goal::Objective(j)
-        } else {
-            Goal::Target(*t)
-        };
-        let judged: Vec<(bool, String)> = points
-            .iter()
-            .map(|p| match goal {
-                Goal::Objective(j) => match met_fraction(&p.report, j) {
-                    Some(m) => (
-                        m >= required,
-                        format!(
-                            "{:.2}% of windows met it; {:.2}% required",
-                            100.0 * m,
-                            100.0 * required
-                        ),
-                    ),
-                    None => (false, "no window measured".to_string()),
-                },
-                Goal::Target(t) => {
-                    let (ok, u, how) = meets_target(&p.report, t);
-                    (
-                        ok,
-                        format!("{how} = {u:.3e} against {:.3e} allowed", 1.0 - t),
-                    )
-                }
-            })
-            .collect();
-        let meets: Vec<bool> = judged.iter().map(|j| j.0).collect();
+    for goal in goals {
+        let what = &goal.what;
+        let judged = &goal.points;
+        let meets: Vec<bool> = judged.iter().map(|j| j.meets).collect();
         if grid {
             let list: Vec<&str> = points
                 .iter()
@@ -339,7 +534,7 @@ fn table(
         let line = match first {
             Some(i) => format!(
                 "  first value meeting {what}: {path} = {}   ({})",
-                points[i].label, judged[i].1
+                points[i].label, judged[i].why
             ),
             None => format!("  no value meets {what}; extend the range"),
         };
@@ -348,7 +543,7 @@ fn table(
             let _ = writeln!(
                 o,
                 "  NON-MONOTONE: {path} = {} does not meet {what} again ({}); the first value is not a threshold (noise or a turning effect: add replications or read the table)",
-                points[b].label, judged[b].1
+                points[b].label, judged[b].why
             );
         }
     }

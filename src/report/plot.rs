@@ -23,6 +23,7 @@ const FONT: &str = "sans-serif";
 const BLUE_LINE: RGBColor = RGBColor(31, 119, 180);
 const ORANGE: RGBColor = RGBColor(230, 120, 20);
 const RED_LINE: RGBColor = RGBColor(200, 40, 40);
+const GREEN_LINE: RGBColor = RGBColor(40, 150, 60);
 
 /// The plots every run draws.
 pub const PLOTS: [&str; 5] = [
@@ -460,7 +461,26 @@ fn decade_below(x: f64) -> f64 {
 }
 
 fn decade_above(x: f64) -> f64 {
-    10f64.powf(x.log10().ceil())
+    // 1 − 0.999 is 0.0010000000000000009: a power of ten stays its own top.
+    10f64.powf((x.log10() - 1e-9).ceil())
+}
+
+/// The running interval unavailability from the first bin's start to the
+/// end of each bin (all down time so far over all time so far): exact from
+/// the bins' means, and smooth where single bins are mostly 0.
+fn running_unavailability(b: &super::curves::Bins) -> Vec<(f64, f64)> {
+    let (mut down, mut time) = (0.0, 0.0);
+    b.start_hours
+        .iter()
+        .zip(&b.end_hours)
+        .zip(&b.availability)
+        .map(|((&s, &e), &a)| {
+            let w = (e - s).max(0.0);
+            down += (1.0 - a).max(0.0) * w;
+            time += w;
+            (e, if time > 0.0 { down / time } else { 0.0 })
+        })
+        .collect()
 }
 
 fn availability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
@@ -497,9 +517,21 @@ fn availability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -
             }
         }
         let floor = decade_below(lowest);
-        let top = points
-            .iter()
-            .map(|&(_, _, lo, _)| 1.0 - lo)
+        // The top fits what is drawn: with bins, the point samples and the
+        // bins' band (the samples' Wilson band is not drawn then).
+        let drawn: Vec<f64> = match &tr.bins {
+            Some(b) => points
+                .iter()
+                .map(|&(_, a, _, _)| 1.0 - a)
+                .chain(b.ci95_low.iter().map(|a| 1.0 - a))
+                .chain(b.exact.iter().flatten().map(|a| 1.0 - a))
+                .collect(),
+            None => points.iter().map(|&(_, _, lo, _)| 1.0 - lo).collect(),
+        };
+        let top = drawn
+            .into_iter()
+            .chain(steady.as_ref().map(|(v, _)| 1.0 - v))
+            .filter(|u| u.is_finite())
             .fold(floor * 10.0, f64::max);
         let top = decade_above(top).min(1.0).max(floor * 10.0);
         let clamp = |u: f64| u.max(floor);
@@ -541,6 +573,14 @@ fn availability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -
             .legend(|(x, y)| Circle::new((x + 10, y), 4, BLUE_LINE.filled()));
         if let Some(b) = &tr.bins {
             draw_bins(&mut chart, b, div, |a| clamp(1.0 - a))?;
+            line(
+                &mut chart,
+                running_unavailability(b)
+                    .into_iter()
+                    .map(|(t, u)| (t / div, clamp(u))),
+                GREEN_LINE.stroke_width(2),
+                "running unavailability from the start to t",
+            )?;
         }
         if let Some((v, label)) = steady {
             let u = clamp(1.0 - v);
@@ -886,6 +926,9 @@ fn data_loss<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> D
 fn convergence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
     let c = &r.convergence;
     let crowded = crowded(r);
+    if crowded && r.simulation.method == "plain" && spans_decades(r) {
+        return convergence_log(root, r);
+    }
     let value = |a: f64| if crowded { 1.0 - a } else { a };
     // Against the exact interval value where there is one (the estimate
     // converges to it, not to the steady state).
@@ -1058,6 +1101,100 @@ fn convergence_series<
         )?;
     }
     legend(chart, SeriesLabelPosition::UpperRight)
+}
+
+/// Whether the running unavailability, its band and the exact value span
+/// more than a decade (or reach 0): a linear axis from 0 then shows the
+/// early band and nothing else (a highly available system).
+fn spans_decades(r: &Report) -> bool {
+    let c = &r.convergence;
+    let us: Vec<f64> = c
+        .ci95_high
+        .iter()
+        .chain(&c.mean)
+        .map(|a| 1.0 - a)
+        .chain(r.analytic.unavailability)
+        .collect();
+    let hi = us.iter().copied().fold(0.0, f64::max);
+    let lo = us.iter().copied().fold(f64::INFINITY, f64::min);
+    hi > 0.0 && (lo <= hi / 10.0 || lo.is_nan())
+}
+
+/// The running unavailability on a log scale: the estimate and the upper
+/// end of its 95% interval (the lower end is often 0), the exact value;
+/// 0 is drawn at the floor, a decade below the smallest positive value.
+fn convergence_log<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
+    let c = &r.convergence;
+    let target = analytic_line(r).map(|(v, label)| match r.analytic.interval {
+        Some(i) if r.analytic.exact => (i, label.replace("steady state", "interval value")),
+        _ => (v, label),
+    });
+    let u = |a: &f64| 1.0 - a;
+    let positive: Vec<f64> = c
+        .ci95_high
+        .iter()
+        .chain(&c.mean)
+        .chain(&c.ci95_low)
+        .map(u)
+        .chain(target.as_ref().map(|(v, _)| 1.0 - v))
+        .filter(|&x| x > 0.0 && x.is_finite())
+        .collect();
+    let lowest = positive.iter().copied().fold(f64::INFINITY, f64::min);
+    let highest = positive.iter().copied().fold(0.0, f64::max);
+    if !(lowest.is_finite() && highest > 0.0) {
+        return Ok(());
+    }
+    let floor = decade_below(lowest / 3.0);
+    let top = decade_above(highest).min(1.0).max(floor * 10.0);
+    let clamp = |x: f64| x.clamp(floor, top);
+    let zero_at_floor = |v: &f64| {
+        if *v <= floor * 1.0001 {
+            "0".to_string()
+        } else {
+            format!("{v:.0e}")
+        }
+    };
+    let x0 = c.replications.first().copied().unwrap_or(1) as f64;
+    let x1 = (c.replications.last().copied().unwrap_or(2) as f64).max(x0 + 1.0);
+    let whole = |v: &f64| format!("{v:.0}");
+    let mut chart = Frame::new(
+        format!("Convergence of the estimate — {}", r.scenario),
+        "replications (log scale)",
+        "unavailability 1 − A (log scale)",
+    )
+    .x_fmt(&whole)
+    .y_fmt(&zero_at_floor)
+    .build(root, (x0..x1).log_scale(), (floor..top).log_scale())?;
+    let pts = |ys: &[f64]| -> Vec<(f64, f64)> {
+        c.replications
+            .iter()
+            .zip(ys)
+            .map(|(&n, a)| (n as f64, clamp(u(a))))
+            .collect()
+    };
+    band(
+        &mut chart,
+        pts(&c.ci95_low),
+        pts(&c.ci95_high),
+        BLUE_LINE.mix(0.18),
+        "95% confidence interval (0 drawn at the floor)",
+    )?;
+    line(
+        &mut chart,
+        pts(&c.mean),
+        BLUE_LINE.stroke_width(2),
+        "running estimate",
+    )?;
+    if let Some((v, label)) = target {
+        let y = clamp(1.0 - v);
+        line(
+            &mut chart,
+            [(x0, y), (x1, y)],
+            RED_LINE.stroke_width(2),
+            label,
+        )?;
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 fn components<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Drawn {
@@ -1315,4 +1452,34 @@ fn sweep<DB: DrawingBackend>(
         )?;
     }
     legend(&mut chart, SeriesLabelPosition::LowerRight)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_power_of_ten_is_its_own_decade_above() {
+        assert_eq!(decade_above(1.0 - 0.999), 1e-3);
+        assert_eq!(decade_above(1.1e-3), 1e-2);
+        assert_eq!(decade_below(2.5e-7), 1e-7);
+    }
+
+    #[test]
+    fn running_unavailability_weights_bins_by_width() {
+        let b = super::super::curves::Bins {
+            start_hours: vec![0.0, 1.0, 3.0],
+            end_hours: vec![1.0, 3.0, 4.0],
+            availability: vec![1.0, 0.9, 0.5],
+            ci95_low: vec![1.0, 0.9, 0.5],
+            ci95_high: vec![1.0, 0.9, 0.5],
+            exact: None,
+        };
+        let r = running_unavailability(&b);
+        let expect = [(1.0, 0.0), (3.0, 0.2 / 3.0), (4.0, 0.7 / 4.0)];
+        for ((t, u), (et, eu)) in r.iter().zip(expect) {
+            assert_eq!(*t, et);
+            assert!((u - eu).abs() < 1e-15, "{u} vs {eu}");
+        }
+    }
 }
