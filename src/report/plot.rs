@@ -68,7 +68,7 @@ pub fn caption(name: &str) -> &'static str {
     match name {
         "availability" => "Availability over time: point samples A(t) (fraction of replications up at each grid time) and the interval availability of each bin between grid points (all up time in the bin, from every replication) with its 95% band; the exact expected availability per bin where the analytic engine has it, and the steady state.",
         "downtime" => "Down time per year across replications (each replication's average over the window): the histogram, and the same distribution as an exceedance curve on log axes (the fraction of replications with at least x); mean and p95 marked.",
-        "convergence" => "The running estimate and its 95% band as replications accumulate, against the analytic value.",
+        "convergence" => "The running estimate and its 95% band after each round, as replications (rare-event runs: cycles or trials) accumulate, against the analytic value.",
         "components" => "Share of system down time per instance, largest first. Instances down together each count the whole outage, so shares add up to more than 100%: a share is coincidence, not cause.",
         "data_loss" => "Hours of data lost per incident (destructions restored from backup, and failovers of asynchronously replicated standbys), mean and RPO objectives marked.",
         "reliability" => "R(t): the probability of no system failure by t (Kaplan–Meier over replications), with the exact curve where one exists.",
@@ -210,7 +210,7 @@ fn footer(r: &Report) -> String {
     parts.push(if s.method == "plain" {
         format!("{} replications", s.replications)
     } else {
-        format!("{} replications, {}", s.replications, s.method)
+        format!("{} cycles or trials, {}", s.replications, s.method)
     });
     parts.push(format!("seed {}", s.seed));
     parts.push(format!("availsim {}", r.version));
