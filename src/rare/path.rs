@@ -550,7 +550,12 @@ impl Path {
             (1.0 - CLOSER_SHARE) * odds(rates[k]) + if closer[k] { CLOSER_SHARE / m } else { 0.0 }
         };
         let mut pick = rng.random::<f64>();
-        let mut chosen = rates.len() - 1;
+        // When rounding leaves `pick` unspent, the last clock that can be
+        // drawn at all (ρ > 0), never one with ρ = 0 (a 0/0 factor).
+        let mut chosen = (0..rates.len())
+            .rev()
+            .find(|&k| rho(k) > 0.0)
+            .unwrap_or(rates.len() - 1);
         for k in 0..rates.len() {
             let r = rho(k);
             if pick < r {

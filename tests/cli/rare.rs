@@ -335,20 +335,7 @@ fn rare_event_runs_that_could_not_finish_are_refused_before_running() {
         "components": { "u": { "count": 2, "mtbf": "1h", "mttr": "100000h" } },
         "system": { "parallel": ["u"] } }"#,
     );
-    let o = d.run(&[
-        "run",
-        file.to_str().unwrap(),
-        "--precision",
-        "0.1",
-        "--threads",
-        "1",
-        "--method",
-        "rare-event",
-        "--quiet",
-        "--no-plots",
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let e = stderr(&o);
+    let e = refused(&d, &file, &["--precision", "0.1", "--method", "rare-event"]);
     assert!(
         e.contains("simulation.method") && e.contains("hardly ever returns"),
         "{e}"
@@ -362,22 +349,27 @@ fn rare_event_runs_that_could_not_finish_are_refused_before_running() {
         "crews": { "c": { "size": 2 } },
         "system": { "k_of_n": { "k": 3, "of": ["u"] } } }"#,
     );
-    let o = d.run(&[
-        "run",
-        file.to_str().unwrap(),
-        "--precision",
-        "1e-4",
-        "--threads",
-        "1",
-        "--quiet",
-        "--no-plots",
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let e = stderr(&o);
+    let e = refused(&d, &file, &["--precision", "1e-4"]);
     assert!(
         e.contains("simulation.precision") && e.contains("CPU time"),
         "{e}"
     );
+}
+
+/// Runs `file` on one thread with `args`; asserts exit 2 and gives stderr.
+fn refused(d: &Dir, file: &Path, args: &[&str]) -> String {
+    let mut all = vec![
+        "run",
+        file.to_str().unwrap(),
+        "--threads",
+        "1",
+        "--quiet",
+        "--no-plots",
+    ];
+    all.extend_from_slice(args);
+    let o = d.run(&all);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    stderr(&o)
 }
 
 #[test]
